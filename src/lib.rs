@@ -1,0 +1,2 @@
+//! sanp-gateway: the pagoPA Node's SOAP interfaces for spontaneous payments (SANP 3, modello 4).
+pub mod xsd;

@@ -1,0 +1,101 @@
+//! A named set of schema files held in memory, from which compilation resolves every import.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Schema files by file name. Imports are matched on the last path segment of their
+/// `schemaLocation`, so a bundle must not hold two different files with the same name.
+#[derive(Debug, Default, Clone)]
+pub struct Bundle {
+    files: BTreeMap<String, Vec<u8>>,
+}
+
+/// The project's own contract files (`xsd/`), compiled into the binary so the gateway never reads
+/// schemas from disk at run time.
+const EMBEDDED: &[(&str, &[u8])] = &[
+    ("envelope.xsd", include_bytes!("../../xsd/envelope.xsd")),
+    ("sac-common-types-1.0.xsd", include_bytes!("../../xsd/sac-common-types-1.0.xsd")),
+    ("nodeForPsp.xsd", include_bytes!("../../xsd/nodeForPsp.xsd")),
+    ("paForNode.xsd", include_bytes!("../../xsd/paForNode.xsd")),
+    ("CatalogoServizi_2_0_0.xsd", include_bytes!("../../xsd/CatalogoServizi_2_0_0.xsd")),
+];
+
+impl Bundle {
+    /// The project's contract schemas plus the wrapper entry points used to validate envelopes.
+    pub fn contract() -> Self {
+        let mut b = Self::default();
+        for (name, bytes) in EMBEDDED {
+            b.insert(name, bytes.to_vec());
+        }
+        b.add_wrappers();
+        b
+    }
+
+    /// Adds the synthetic entry points that validate a whole SOAP envelope with its payload.
+    pub fn add_wrappers(&mut self) {
+        for (name, ns, location) in WRAPPERS {
+            let text = format!(
+                "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\">\
+                 <xs:import namespace=\"http://schemas.xmlsoap.org/soap/envelope/\" schemaLocation=\"envelope.xsd\"/>\
+                 <xs:import namespace=\"{ns}\" schemaLocation=\"{location}\"/></xs:schema>"
+            );
+            self.insert(name, text.into_bytes());
+        }
+    }
+
+    /// Reads every `*.xsd` file directly inside `dir` (not recursive).
+    pub fn from_dir(dir: &Path) -> std::io::Result<Self> {
+        let mut b = Self::default();
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let is_xsd = path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("xsd"));
+            if !is_xsd || !entry.file_type()?.is_file() {
+                continue;
+            }
+            if let Some(name) = path.file_name().and_then(|n| n.to_str()) {
+                b.insert(name, std::fs::read(&path)?);
+            }
+        }
+        Ok(b)
+    }
+
+    pub fn insert(&mut self, name: &str, bytes: Vec<u8>) {
+        self.files.insert(name.to_owned(), bytes);
+    }
+
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.files.get(name).map(Vec::as_slice)
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
+    /// Looks a `schemaLocation` (possibly relative, possibly resolved by libxml2) up by file name.
+    pub fn get_by_location(&self, location: &str) -> Option<&[u8]> {
+        let name = location.rsplit(['/', '\\']).next().unwrap_or(location);
+        self.get(name)
+    }
+}
+
+/// Wrapper entry points: (entry name, payload namespace, payload schema file).
+const WRAPPERS: &[(&str, &str, &str)] = &[
+    (
+        ENVELOPE_NODE_FOR_PSP,
+        "http://pagopa-api.pagopa.gov.it/node/nodeForPsp.xsd",
+        "nodeForPsp.xsd",
+    ),
+    (
+        ENVELOPE_PA_FOR_NODE,
+        "http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd",
+        "paForNode.xsd",
+    ),
+];
+
+/// Entry that validates a SOAP 1.1 envelope carrying a nodeForPsp payload.
+pub const ENVELOPE_NODE_FOR_PSP: &str = "sanp-envelope-nodeForPsp.xsd";
+/// Entry that validates a SOAP 1.1 envelope carrying a paForNode payload.
+pub const ENVELOPE_PA_FOR_NODE: &str = "sanp-envelope-paForNode.xsd";

@@ -1,0 +1,228 @@
+//! XSD validation stage: faithful schema checks (libxml2) of envelopes, EC answers and service data.
+//!
+//! A [`Schema`] is a cheap, shareable handle; each thread compiles its own libxml2 copy on first
+//! use and drops it when the last handle goes away (a registry reload replaces service schemas).
+
+mod bundle;
+mod ffi;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+
+pub use bundle::{Bundle, ENVELOPE_NODE_FOR_PSP, ENVELOPE_PA_FOR_NODE};
+pub use ffi::RawIssue as Issue;
+
+/// A schema that can validate documents from any thread.
+#[derive(Clone)]
+pub struct Schema {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    id: u64,
+    bundle: Arc<Bundle>,
+    entry: String,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static COMPILED: RefCell<HashMap<u64, (Weak<Inner>, ffi::CompiledSchema)>> =
+        RefCell::new(HashMap::new());
+}
+
+/// A schema that does not compile.
+#[derive(Debug, thiserror::Error)]
+#[error("schema {entry} does not compile: {}", first_message(.issues))]
+pub struct CompileError {
+    pub entry: String,
+    pub issues: Vec<Issue>,
+}
+
+fn first_message(issues: &[Issue]) -> String {
+    issues
+        .first()
+        .map(|i| format!("line {}: {}", i.line, i.message))
+        .unwrap_or_default()
+}
+
+/// Why a document failed validation: it could not be parsed, or it broke the schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invalid {
+    NotWellFormed(Issue),
+    Violations(Vec<Issue>),
+}
+
+impl Invalid {
+    /// The first problem, which is the one reported to callers (as the Node reports Xerces' first).
+    pub fn first(&self) -> &Issue {
+        match self {
+            Invalid::NotWellFormed(i) => i,
+            Invalid::Violations(v) => &v[0],
+        }
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let i = self.first();
+        match &i.path {
+            Some(p) => write!(f, "[{p}] - {}", i.message),
+            None => write!(f, "{}", i.message),
+        }
+    }
+}
+
+impl Schema {
+    /// Compiles `entry` from `bundle` on this thread, so a broken schema is reported at load time.
+    pub fn compile(bundle: Arc<Bundle>, entry: &str) -> Result<Self, CompileError> {
+        let inner = Arc::new(Inner {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            bundle,
+            entry: entry.to_owned(),
+        });
+        let compiled = ffi::CompiledSchema::compile(&inner.bundle, entry).map_err(|issues| {
+            CompileError {
+                entry: entry.to_owned(),
+                issues,
+            }
+        })?;
+        remember(&inner, compiled);
+        Ok(Self { inner })
+    }
+
+    pub fn entry(&self) -> &str {
+        &self.inner.entry
+    }
+
+    /// Validates a whole document against this schema.
+    pub fn validate(&self, xml: &[u8]) -> Result<(), Invalid> {
+        let outcome = COMPILED.with(|cache| {
+            let cache = cache.borrow();
+            cache
+                .get(&self.inner.id)
+                .map(|(_, compiled)| compiled.validate(xml))
+        });
+        let outcome = match outcome {
+            Some(o) => o,
+            None => {
+                let compiled = ffi::CompiledSchema::compile(&self.inner.bundle, &self.inner.entry)
+                    .map_err(|issues| {
+                        Invalid::NotWellFormed(issues.into_iter().next().unwrap_or(Issue {
+                            code: -1,
+                            line: 0,
+                            message: "schema no longer compiles".into(),
+                            path: None,
+                        }))
+                    })?;
+                let o = compiled.validate(xml);
+                remember(&self.inner, compiled);
+                o
+            }
+        };
+        outcome.map_err(|f| match f {
+            ffi::ValidationFailure::NotWellFormed(i) => Invalid::NotWellFormed(i),
+            ffi::ValidationFailure::Invalid(v) => Invalid::Violations(v),
+        })
+    }
+}
+
+/// Caches a thread's compiled copy and forgets copies whose schema handles are all gone.
+fn remember(inner: &Arc<Inner>, compiled: ffi::CompiledSchema) {
+    COMPILED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        cache.retain(|_, (weak, _)| weak.strong_count() > 0);
+        cache.insert(inner.id, (Arc::downgrade(inner), compiled));
+    });
+}
+
+impl fmt::Debug for Schema {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Schema")
+            .field("entry", &self.inner.entry)
+            .finish()
+    }
+}
+
+/// The schemas of the gateway's own contract, compiled once at start-up.
+#[derive(Debug, Clone)]
+pub struct Contract {
+    /// SOAP 1.1 envelope carrying a nodeForPsp request (PSP → gateway).
+    pub node_for_psp: Schema,
+    /// SOAP 1.1 envelope carrying a paForNode answer (EC → gateway).
+    pub pa_for_node: Schema,
+    /// The v2 service catalog document.
+    pub catalog_v2: Schema,
+}
+
+impl Contract {
+    pub fn load() -> Result<Self, CompileError> {
+        let bundle = Arc::new(Bundle::contract());
+        Ok(Self {
+            node_for_psp: Schema::compile(bundle.clone(), ENVELOPE_NODE_FOR_PSP)?,
+            pa_for_node: Schema::compile(bundle.clone(), ENVELOPE_PA_FOR_NODE)?,
+            catalog_v2: Schema::compile(bundle, "CatalogoServizi_2_0_0.xsd")?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demand(id_psp: &str) -> String {
+        format!(
+            r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:nfp="http://pagopa-api.pagopa.gov.it/node/nodeForPsp.xsd"><soapenv:Header/><soapenv:Body><nfp:demandPaymentNoticeRequest><idPSP>{id_psp}</idPSP><idBrokerPSP>B</idBrokerPSP><idChannel>C</idChannel><password>password01</password><idSoggettoServizio>00042</idSoggettoServizio><datiSpecificiServizio>PGEvPg==</datiSpecificiServizio></nfp:demandPaymentNoticeRequest></soapenv:Body></soapenv:Envelope>"#
+        )
+    }
+
+    #[test]
+    fn valid_envelope_passes_and_facets_inside_the_lax_body_are_enforced() {
+        let c = Contract::load().expect("contract compiles");
+        c.node_for_psp
+            .validate(demand("PSP1").as_bytes())
+            .expect("valid");
+        let err = c
+            .node_for_psp
+            .validate(demand(&"A".repeat(36)).as_bytes())
+            .expect_err("36 chars is too long");
+        let first = err.first();
+        assert_eq!(first.code, 1832, "{first:?}");
+        assert_eq!(
+            first.path.as_deref(),
+            Some("Envelope/Body/demandPaymentNoticeRequest/idPSP")
+        );
+    }
+
+    #[test]
+    fn lengths_are_counted_in_characters_not_bytes() {
+        let c = Contract::load().expect("contract compiles");
+        c.node_for_psp
+            .validate(demand(&"è".repeat(35)).as_bytes())
+            .expect("35 characters (70 bytes) fit stText35");
+    }
+
+    #[test]
+    fn schemas_validate_from_other_threads() {
+        let c = Contract::load().expect("contract compiles");
+        let s = c.node_for_psp.clone();
+        let ok = std::thread::spawn(move || s.validate(demand("X").as_bytes()).is_ok())
+            .join()
+            .expect("thread");
+        assert!(ok);
+    }
+
+    #[test]
+    fn external_entities_are_never_loaded() {
+        let c = Contract::load().expect("contract compiles");
+        let doc = r#"<?xml version="1.0"?><!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>"#;
+        let err = c
+            .catalog_v2
+            .validate(doc.as_bytes())
+            .expect_err("must not validate");
+        assert!(!format!("{err:?}").contains("root:"), "{err:?}");
+    }
+}
