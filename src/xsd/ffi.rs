@@ -329,7 +329,8 @@ impl CompiledSchema {
                 xml.as_ptr().cast(),
                 len,
                 c"noname.xml".as_ptr(),
-                ptr::null(),
+                // The transport hands over UTF-8 whatever the XML declaration claims.
+                c"UTF-8".as_ptr(),
                 INSTANCE_OPTIONS,
             );
             if doc.is_null() {

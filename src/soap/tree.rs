@@ -1,0 +1,316 @@
+//! Reads an XML document into a small element tree, screening it for hostile constructs first.
+//!
+//! This is the only place request and answer bytes are parsed by our own code; libxml2 parses
+//! them again for validation, but only after this screen has accepted them.
+
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+use quick_xml::NsReader;
+
+/// Bounds applied while reading, so a hostile document costs at most a known amount of work.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_depth: usize,
+    pub max_elements: usize,
+    pub max_attributes: usize,
+    pub max_name_bytes: usize,
+    pub max_text_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 64,
+            max_elements: 20_000,
+            max_attributes: 64,
+            max_name_bytes: 512,
+            max_text_bytes: 4 * 1024 * 1024,
+        }
+    }
+}
+
+/// One element: its expanded name, its own text, and its element children.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Element {
+    /// Namespace URI, `None` for unqualified elements.
+    pub ns: Option<String>,
+    pub local: String,
+    /// Character data directly inside this element (entities resolved, CDATA included).
+    pub text: String,
+    pub children: Vec<Element>,
+}
+
+impl Element {
+    /// First child with this local name, whatever its namespace.
+    pub fn child(&self, local: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.local == local)
+    }
+
+    /// Text of the first child with this local name.
+    pub fn child_text(&self, local: &str) -> Option<&str> {
+        self.child(local).map(|c| c.text.as_str())
+    }
+
+    /// Follows a path of local names (`["paymentList", "paymentOptionDescription", "amount"]`).
+    pub fn descend(&self, path: &[&str]) -> Option<&Element> {
+        path.iter().try_fold(self, |e, name| e.child(name))
+    }
+
+    pub fn is(&self, ns: &str, local: &str) -> bool {
+        self.local == local && self.ns.as_deref() == Some(ns)
+    }
+}
+
+/// Why a document could not be read. Each variant is a distinct hostile or broken input class.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XmlError {
+    #[error("not well-formed XML: {0}")]
+    Malformed(String),
+    #[error("no root element")]
+    Empty,
+    #[error("a DOCTYPE declaration is not allowed")]
+    Doctype,
+    #[error("processing instruction other than the XML declaration")]
+    ProcessingInstruction,
+    #[error("reference to undeclared entity &{0};")]
+    UndefinedEntity(String),
+    #[error("undeclared namespace prefix {0}")]
+    UndeclaredPrefix(String),
+    #[error("elements nested deeper than {0}")]
+    TooDeep(usize),
+    #[error("more than {0} elements")]
+    TooManyElements(usize),
+    #[error("more than {0} attributes on one element")]
+    TooManyAttributes(usize),
+    #[error("a name longer than {0} bytes")]
+    NameTooLong(usize),
+    #[error("text longer than {0} bytes")]
+    TextTooLong(usize),
+    #[error("content after the root element")]
+    ContentAfterRoot,
+    #[error("unexpected end of document inside an element")]
+    Unclosed,
+}
+
+/// Reads `xml` (UTF-8) into its root element.
+pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
+    let mut reader = NsReader::from_reader(xml);
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    let mut elements = 0usize;
+    loop {
+        let event = reader
+            .read_event()
+            .map_err(|e| XmlError::Malformed(e.to_string()))?;
+        match event {
+            Event::Start(ref start) | Event::Empty(ref start) => {
+                if root.is_some() {
+                    return Err(XmlError::ContentAfterRoot);
+                }
+                elements += 1;
+                if elements > limits.max_elements {
+                    return Err(XmlError::TooManyElements(limits.max_elements));
+                }
+                if stack.len() >= limits.max_depth {
+                    return Err(XmlError::TooDeep(limits.max_depth));
+                }
+                let element = open(&reader, start, limits)?;
+                if matches!(event, Event::Empty(_)) {
+                    close(&mut stack, &mut root, element);
+                } else {
+                    stack.push(element);
+                }
+            }
+            Event::End(_) => match stack.pop() {
+                Some(element) => close(&mut stack, &mut root, element),
+                None => return Err(XmlError::Malformed("unmatched end tag".into())),
+            },
+            Event::Text(text) => {
+                let content = text
+                    .xml10_content()
+                    .map_err(|e| XmlError::Malformed(e.to_string()))?;
+                push_text(&mut stack, &root, &content, limits)?;
+            }
+            Event::CData(data) => {
+                let content = data
+                    .decode()
+                    .map_err(|e| XmlError::Malformed(e.to_string()))?;
+                push_text(&mut stack, &root, &content, limits)?;
+            }
+            Event::GeneralRef(reference) => {
+                let resolved = match reference.resolve_char_ref() {
+                    Ok(Some(c)) => c,
+                    Ok(None) => {
+                        let name = reference
+                            .decode()
+                            .map_err(|e| XmlError::Malformed(e.to_string()))?;
+                        predefined(&name).ok_or_else(|| XmlError::UndefinedEntity(name.into()))?
+                    }
+                    Err(e) => return Err(XmlError::Malformed(e.to_string())),
+                };
+                let mut utf8 = [0u8; 4];
+                push_text(&mut stack, &root, resolved.encode_utf8(&mut utf8), limits)?;
+            }
+            Event::DocType(_) => return Err(XmlError::Doctype),
+            Event::PI(_) => return Err(XmlError::ProcessingInstruction),
+            Event::Decl(_) | Event::Comment(_) => {}
+            Event::Eof => break,
+        }
+    }
+    if !stack.is_empty() {
+        return Err(XmlError::Unclosed);
+    }
+    root.ok_or(XmlError::Empty)
+}
+
+fn open(
+    reader: &NsReader<&[u8]>,
+    start: &BytesStart<'_>,
+    limits: &Limits,
+) -> Result<Element, XmlError> {
+    let name = start.name();
+    if name.as_ref().len() > limits.max_name_bytes {
+        return Err(XmlError::NameTooLong(limits.max_name_bytes));
+    }
+    let (resolved, _) = reader.resolve_element(name);
+    let ns = namespace(resolved, name.prefix().map(|p| p.into_inner()))?;
+    let mut count = 0usize;
+    for attr in start.attributes() {
+        let attr = attr.map_err(|e| XmlError::Malformed(e.to_string()))?;
+        count += 1;
+        if count > limits.max_attributes {
+            return Err(XmlError::TooManyAttributes(limits.max_attributes));
+        }
+        if attr.key.as_ref().len() > limits.max_name_bytes {
+            return Err(XmlError::NameTooLong(limits.max_name_bytes));
+        }
+        if attr.value.len() > limits.max_text_bytes {
+            return Err(XmlError::TextTooLong(limits.max_text_bytes));
+        }
+        // Prefixed attributes (other than xmlns declarations) must use a declared prefix too.
+        let (attr_ns, _) = reader.resolve_attribute(attr.key);
+        if let ResolveResult::Unknown(prefix) = attr_ns {
+            return Err(XmlError::UndeclaredPrefix(
+                String::from_utf8_lossy(&prefix).into_owned(),
+            ));
+        }
+    }
+    let local = std::str::from_utf8(name.local_name().into_inner())
+        .map_err(|e| XmlError::Malformed(e.to_string()))?
+        .to_owned();
+    Ok(Element {
+        ns,
+        local,
+        text: String::new(),
+        children: Vec::new(),
+    })
+}
+
+fn namespace(resolved: ResolveResult<'_>, prefix: Option<&[u8]>) -> Result<Option<String>, XmlError> {
+    match resolved {
+        ResolveResult::Bound(ns) => std::str::from_utf8(ns.into_inner())
+            .map(|s| Some(s.to_owned()))
+            .map_err(|e| XmlError::Malformed(e.to_string())),
+        ResolveResult::Unbound => Ok(None),
+        ResolveResult::Unknown(p) => Err(XmlError::UndeclaredPrefix(
+            String::from_utf8_lossy(prefix.unwrap_or(&p)).into_owned(),
+        )),
+    }
+}
+
+fn close(stack: &mut Vec<Element>, root: &mut Option<Element>, element: Element) {
+    match stack.last_mut() {
+        Some(parent) => parent.children.push(element),
+        None => *root = Some(element),
+    }
+}
+
+fn push_text(
+    stack: &mut [Element],
+    root: &Option<Element>,
+    content: &str,
+    limits: &Limits,
+) -> Result<(), XmlError> {
+    match stack.last_mut() {
+        Some(current) => {
+            if current.text.len() + content.len() > limits.max_text_bytes {
+                return Err(XmlError::TextTooLong(limits.max_text_bytes));
+            }
+            current.text.push_str(content);
+            Ok(())
+        }
+        // Outside the root only whitespace may appear.
+        None if content.chars().all(|c| matches!(c, ' ' | '\t' | '\r' | '\n')) => Ok(()),
+        None if root.is_some() => Err(XmlError::ContentAfterRoot),
+        None => Err(XmlError::Malformed("text before the root element".into())),
+    }
+}
+
+fn predefined(name: &str) -> Option<char> {
+    match name {
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "amp" => Some('&'),
+        "apos" => Some('\''),
+        "quot" => Some('"'),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(s: &str) -> Result<Element, XmlError> {
+        parse(s.as_bytes(), &Limits::default())
+    }
+
+    #[test]
+    fn reads_namespaces_text_and_entities() {
+        let e = read(r#"<?xml version="1.0"?><p:a xmlns:p="urn:x"><b>1 &lt; 2 &#x41;<![CDATA[<c>]]></b><c/></p:a>"#)
+            .expect("reads");
+        assert_eq!(e.ns.as_deref(), Some("urn:x"));
+        assert_eq!(e.local, "a");
+        assert_eq!(e.child_text("b"), Some("1 < 2 A<c>"));
+        assert_eq!(e.child("b").and_then(|b| b.ns.as_deref()), None);
+        assert_eq!(e.children.len(), 2);
+    }
+
+    #[test]
+    fn refuses_hostile_and_broken_input() {
+        let cases: &[(&str, XmlError)] = &[
+            ("", XmlError::Empty),
+            ("<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>", XmlError::Doctype),
+            ("<a>&x;</a>", XmlError::UndefinedEntity("x".into())),
+            ("<?php x?><a/>", XmlError::ProcessingInstruction),
+            ("<a/><b/>", XmlError::ContentAfterRoot),
+            ("<a/>text", XmlError::ContentAfterRoot),
+            ("<a><b>", XmlError::Unclosed),
+            ("<p:a/>", XmlError::UndeclaredPrefix("p".into())),
+            ("<a q:x='1'/>", XmlError::UndeclaredPrefix("q".into())),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(read(input).as_ref().err(), Some(expected), "{input}");
+        }
+        assert!(matches!(read("<a></b>"), Err(XmlError::Malformed(_))));
+        assert!(matches!(read("<a x='1' x='2'/>"), Err(XmlError::Malformed(_))));
+    }
+
+    #[test]
+    fn enforces_limits() {
+        let limits = Limits {
+            max_depth: 3,
+            max_elements: 5,
+            max_attributes: 1,
+            max_name_bytes: 4,
+            max_text_bytes: 3,
+        };
+        let p = |s: &str| parse(s.as_bytes(), &limits).err();
+        assert_eq!(p("<a><a><a><a/></a></a></a>"), Some(XmlError::TooDeep(3)));
+        assert_eq!(p("<a><b/><b/><b/><b/><b/></a>"), Some(XmlError::TooManyElements(5)));
+        assert_eq!(p("<a x='1' y='2'/>"), Some(XmlError::TooManyAttributes(1)));
+        assert_eq!(p("<abcde/>"), Some(XmlError::NameTooLong(4)));
+        assert_eq!(p("<a>abcd</a>"), Some(XmlError::TextTooLong(3)));
+        assert_eq!(p("<a><a><a/></a></a>"), None);
+    }
+}
