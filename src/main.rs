@@ -1,1 +1,180 @@
-fn main() {}
+//! Command line: serve, check a configuration, run the sample EC, or run the demo.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use sanp_gateway::app::{Gateway, StartError};
+use sanp_gateway::observe::init_logs;
+use sanp_gateway::sample_ec::{self, SampleEc};
+use sanp_gateway::settings::Settings;
+use sanp_gateway::transport::Server;
+
+#[derive(Parser)]
+#[command(name = "sanp-gateway", version, about = "pagoPA SANP 3 spontaneous-payment SOAP gateway")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Serve {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Load the settings, the registry and the service schemas, report, and exit (non-zero on error).
+    CheckConfig {
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Run the sample EC station (paDemandPaymentNotice).
+    SampleEc {
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: SocketAddr,
+    },
+    /// Run the sample EC and the gateway on the bundled demo configuration.
+    Demo {
+        #[arg(long, value_name = "FILE", default_value = "fixtures/demo/gateway.toml")]
+        config: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        ec_listen: SocketAddr,
+    },
+}
+
+/// Exit code for unusable configuration (sysexits EX_CONFIG).
+const EX_CONFIG: u8 = 78;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { config } => serve(&config, None).await,
+            Command::CheckConfig { config } => check_config(&config),
+            Command::SampleEc { listen } => {
+                init_logs("info");
+                tracing::info!(%listen, "sample EC listening");
+                match sample_ec::run(listen, SampleEc::default()).await {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => {
+                        eprintln!("sample EC: {e}");
+                        ExitCode::FAILURE
+                    }
+                }
+            }
+            Command::Demo { config, ec_listen } => serve(&config, Some(ec_listen)).await,
+        }
+    })
+}
+
+fn load(config: &Path) -> Result<Gateway, String> {
+    let settings = Settings::load(config).map_err(|e| e.to_string())?;
+    Gateway::build(settings).map_err(|e: StartError| e.to_string())
+}
+
+fn check_config(config: &Path) -> ExitCode {
+    match load(config) {
+        Ok(gw) => {
+            let live = gw.live();
+            let s = &live.snapshot;
+            println!(
+                "ok: settings {}; registry version {:?}: {} PSPs, {} channels, {} stations, {} services, {} subject services; {} service schemas",
+                config.display(),
+                s.version,
+                s.psps.len(),
+                s.channels.len(),
+                s.stations.len(),
+                s.services.len(),
+                s.subject_services.len(),
+                live.service_schemas.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EX_CONFIG)
+        }
+    }
+}
+
+async fn serve(config: &Path, demo_ec: Option<SocketAddr>) -> ExitCode {
+    let gateway = match load(config) {
+        Ok(g) => Arc::new(g),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(EX_CONFIG);
+        }
+    };
+    init_logs(&gateway.settings.log_level);
+    if let Some(ec) = demo_ec {
+        let listener = match tokio::net::TcpListener::bind(ec).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("sample EC cannot listen on {ec}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        tokio::spawn(sample_ec::serve(listener, SampleEc::default()));
+        tracing::info!(listen = %ec, "sample EC listening");
+    }
+    let listener = match tokio::net::TcpListener::bind(gateway.settings.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("cannot listen on {}: {e}", gateway.settings.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = gateway.settings.listen;
+    tracing::info!(%addr, registry = %gateway.live().snapshot.version, "gateway listening");
+    if demo_ec.is_some() {
+        print_demo_hints(addr);
+    }
+    Server::new(listener, gateway).run(shutdown_signal()).await;
+    tracing::info!("gateway stopped");
+    ExitCode::SUCCESS
+}
+
+fn print_demo_hints(addr: SocketAddr) {
+    println!(
+        "\nsanp-gateway demo is up: gateway http://{addr}, sample EC behind it.\n\
+         In another terminal, ask for a notice (demandPaymentNotice):\n\n  \
+         curl -s -H 'Content-Type: text/xml; charset=UTF-8' -H 'SOAPAction: demandPaymentNotice' \\\n    \
+         --data-binary @fixtures/demo/demand.xml http://{addr}/node-for-psp/v1\n\n\
+         The service catalog (nodoChiediCatalogoServiziV2):\n\n  \
+         curl -s -H 'Content-Type: text/xml; charset=UTF-8' -H 'SOAPAction: nodoChiediCatalogoServiziV2' \\\n    \
+         --data-binary @fixtures/demo/catalog.xml http://{addr}/node-for-psp/v1\n\n\
+         The WSDL: curl -s 'http://{addr}/node-for-psp/v1?wsdl'\n\
+         Stop with Ctrl-C.\n"
+    );
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

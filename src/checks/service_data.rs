@@ -1,0 +1,120 @@
+//! `datiSpecificiServizio` against the service's own schema (interfaces.md §5.4, §6.3 step 14).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use base64::Engine as _;
+
+use crate::registry::Snapshot;
+use crate::soap::{self, Limits};
+use crate::xsd::{self, Bundle, Schema};
+
+/// Compiled per-service schemas, by `reference_xsd` file name.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceSchemas {
+    by_name: HashMap<String, Schema>,
+}
+
+/// A service schema that cannot be used; names the registry entry that needs it.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceSchemaError {
+    #[error("cannot read the service schema directory {dir}: {source}")]
+    Dir {
+        dir: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cdsServices[{service:?}].reference_xsd: {file} is not in {dir}")]
+    Missing { service: String, file: String, dir: String },
+    #[error("cdsServices[{service:?}].reference_xsd: {source}")]
+    Compile {
+        service: String,
+        #[source]
+        source: xsd::CompileError,
+    },
+}
+
+impl ServiceSchemas {
+    /// Compiles the schema of every service in `snap` from `dir`; a missing or broken one is an
+    /// error, so a registry is never accepted with a service the gateway could not check.
+    pub fn load(dir: &Path, snap: &Snapshot) -> Result<Self, ServiceSchemaError> {
+        let bundle = Arc::new(Bundle::from_dir(dir).map_err(|source| ServiceSchemaError::Dir {
+            dir: dir.display().to_string(),
+            source,
+        })?);
+        let mut services: Vec<_> = snap.services.values().collect();
+        services.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut by_name = HashMap::new();
+        for s in services {
+            if by_name.contains_key(&s.reference_xsd) {
+                continue;
+            }
+            if bundle.get(&s.reference_xsd).is_none() {
+                return Err(ServiceSchemaError::Missing {
+                    service: s.id.clone(),
+                    file: s.reference_xsd.clone(),
+                    dir: dir.display().to_string(),
+                });
+            }
+            let schema = Schema::compile(bundle.clone(), &s.reference_xsd).map_err(|source| {
+                ServiceSchemaError::Compile {
+                    service: s.id.clone(),
+                    source,
+                }
+            })?;
+            by_name.insert(s.reference_xsd.clone(), schema);
+        }
+        Ok(Self { by_name })
+    }
+
+    pub fn get(&self, reference_xsd: &str) -> Option<&Schema> {
+        self.by_name.get(reference_xsd)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
+}
+
+/// Why the service data were refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceDataError {
+    #[error("datiSpecificiServizio is not base64: {0}")]
+    NotBase64(String),
+    #[error("datiSpecificiServizio is not UTF-8 XML")]
+    NotUtf8,
+    #[error("datiSpecificiServizio is not readable XML: {0}")]
+    NotXml(soap::XmlError),
+    #[error("datiSpecificiServizio does not match {xsd}: {detail}")]
+    Invalid { xsd: String, detail: String },
+    #[error("no compiled schema for {0}")]
+    NoSchema(String),
+}
+
+/// Decodes the base64 payload and validates it against `reference_xsd`.
+pub fn check_service_data(
+    schemas: &ServiceSchemas,
+    reference_xsd: &str,
+    b64: &str,
+    limits: &Limits,
+) -> Result<(), ServiceDataError> {
+    let compact: String = b64.chars().filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n')).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| ServiceDataError::NotBase64(e.to_string()))?;
+    let xml = std::str::from_utf8(&bytes).map_err(|_| ServiceDataError::NotUtf8)?;
+    // The same screen as the envelope: no DTDs, entities or unbounded nesting in nested documents.
+    soap::tree::parse(xml.as_bytes(), limits).map_err(ServiceDataError::NotXml)?;
+    let schema = schemas
+        .get(reference_xsd)
+        .ok_or_else(|| ServiceDataError::NoSchema(reference_xsd.to_owned()))?;
+    schema.validate(xml.as_bytes()).map_err(|e| ServiceDataError::Invalid {
+        xsd: reference_xsd.to_owned(),
+        detail: e.to_string(),
+    })
+}

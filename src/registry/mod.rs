@@ -1,0 +1,12 @@
+//! The registry beside the pipeline: the Node's configuration (ConfigDataV1) as immutable snapshots.
+
+mod load;
+mod raw;
+mod snapshot;
+pub mod time;
+
+pub use load::{load_bytes, load_file, Encoding, LoadError};
+pub use snapshot::{
+    CatalogService, CatalogSubject, Channel, CiBroker, Connection, CreditorInstitution, Protocol,
+    Proxy, Psp, PspBroker, RegistryError, Service, Snapshot, Station, StationCi, SubjectService,
+};

@@ -1,0 +1,186 @@
+//! One HTTP exchange: POST carries SOAP on any path, GET `?wsdl`/`?xsd=` publishes the contract.
+
+use tokio::time::Instant;
+
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+
+use super::wsdl;
+use crate::app::Gateway;
+use crate::handler::{self, Reply};
+use crate::respond::{router_fault, RouterError};
+
+pub type Body = Full<Bytes>;
+
+const SOAP_CONTENT_TYPE: &str = "text/xml; charset=UTF-8";
+
+/// Serves one request; never fails (every problem becomes a response).
+pub async fn route(gw: &Gateway, req: Request<Incoming>, scheme: &str) -> Response<Body> {
+    match *req.method() {
+        Method::POST => soap(gw, req).await,
+        Method::GET | Method::HEAD => wsdl::serve(req.uri(), req.headers(), scheme, gw.settings.listen),
+        _ => {
+            let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "SOAP requests use POST\n");
+            r.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST, GET, HEAD"));
+            r
+        }
+    }
+}
+
+async fn soap(gw: &Gateway, req: Request<Incoming>) -> Response<Body> {
+    let started = Instant::now();
+    let path = req.uri().path().to_owned();
+    let action = req
+        .headers()
+        .get("soapaction")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let result = match read_body(gw, req).await {
+        Ok(body) => handler::handle_soap(gw, action.as_deref(), &body).await,
+        Err(e) => Err(e),
+    };
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0;
+    match result {
+        Ok(reply) => {
+            log_reply(&reply, &path, elapsed_ms);
+            xml(StatusCode::OK, reply.body)
+        }
+        Err(e) => {
+            let (status, fault) = router_fault(&e);
+            tracing::info!(
+                path,
+                soap_action = action.as_deref().unwrap_or(""),
+                status = status.as_u16(),
+                fault = fault.string,
+                error = %e,
+                elapsed_ms,
+                "request refused by the router"
+            );
+            xml(status, fault.to_xml())
+        }
+    }
+}
+
+fn log_reply(reply: &Reply, path: &str, elapsed_ms: f64) {
+    let outcome = if reply.fault.is_some() { "KO" } else { "OK" };
+    let fault_code = reply.fault.map(|f| f.code()).unwrap_or("");
+    match &reply.failure {
+        Some(failure) => tracing::info!(
+            path,
+            operation = reply.operation.soap_action(),
+            psp = reply.psp.as_deref().unwrap_or(""),
+            outcome,
+            fault_code,
+            cause = %failure,
+            elapsed_ms,
+            "request served"
+        ),
+        None => tracing::info!(
+            path,
+            operation = reply.operation.soap_action(),
+            psp = reply.psp.as_deref().unwrap_or(""),
+            outcome,
+            elapsed_ms,
+            "request served"
+        ),
+    }
+}
+
+/// Reads the body within the size limit and returns it as UTF-8 bytes.
+async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<Vec<u8>, RouterError> {
+    let limit = gw.settings.limits.max_body_bytes;
+    let charset = charset(req.headers());
+    if let Some(len) = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if len > limit {
+            return Err(RouterError::TooLarge(limit));
+        }
+    }
+    let bytes = Limited::new(req.into_body(), limit)
+        .collect()
+        .await
+        .map_err(|e| {
+            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                RouterError::TooLarge(limit)
+            } else {
+                RouterError::BodyRead(e.to_string())
+            }
+        })?
+        .to_bytes();
+    to_utf8(&bytes, charset.as_deref())
+}
+
+/// The `charset` parameter of Content-Type, lower-cased.
+fn charset(headers: &HeaderMap) -> Option<String> {
+    let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    ct.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"').to_ascii_lowercase())
+    })
+}
+
+/// Decodes the body per its declared charset (UTF-8 when none), as the Node does.
+pub fn to_utf8(bytes: &[u8], charset: Option<&str>) -> Result<Vec<u8>, RouterError> {
+    match charset.unwrap_or("utf-8") {
+        "utf-8" | "utf8" => {
+            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            std::str::from_utf8(bytes).map_err(|_| RouterError::Charset {
+                charset: "UTF-8".into(),
+            })?;
+            Ok(bytes.to_vec())
+        }
+        "us-ascii" | "ascii" => {
+            if bytes.is_ascii() {
+                Ok(bytes.to_vec())
+            } else {
+                Err(RouterError::Charset {
+                    charset: "US-ASCII".into(),
+                })
+            }
+        }
+        // Every byte is a character in Latin-1, so decoding cannot fail.
+        "iso-8859-1" | "latin1" | "iso8859-1" | "latin-1" => {
+            Ok(bytes.iter().map(|b| char::from(*b)).collect::<String>().into_bytes())
+        }
+        other => Err(RouterError::UnsupportedCharset(other.to_owned())),
+    }
+}
+
+pub fn xml(status: StatusCode, body: String) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(SOAP_CONTENT_TYPE));
+    r
+}
+
+pub fn plain(status: StatusCode, body: &'static str) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=UTF-8"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_declared_charsets() {
+        assert_eq!(to_utf8(b"\xEF\xBB\xBF<a/>", None), Ok(b"<a/>".to_vec()));
+        assert_eq!(to_utf8(b"<a>\xe8</a>", Some("iso-8859-1")), Ok("<a>è</a>".as_bytes().to_vec()));
+        assert!(matches!(to_utf8(b"<a>\xe8</a>", None), Err(RouterError::Charset { .. })));
+        assert!(matches!(to_utf8(b"<a/>", Some("utf-16")), Err(RouterError::UnsupportedCharset(_))));
+    }
+}

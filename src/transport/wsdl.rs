@@ -1,0 +1,133 @@
+//! Publishes the project's WSDL and XSDs at `GET <path>?wsdl` / `?xsd=<file>`, addressed to this gateway.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http::{header, HeaderMap, HeaderValue, Response, StatusCode, Uri};
+use http_body_util::Full;
+
+use super::http::{plain, Body};
+use crate::soap::write::escape;
+
+/// A published WSDL: name in `?wsdl=<name>`, text, and the `soap:address` placeholder to rewrite.
+struct Wsdl {
+    name: &'static str,
+    text: &'static str,
+    address: &'static str,
+}
+
+const WSDLS: &[Wsdl] = &[
+    Wsdl {
+        name: "nodeForPsp",
+        text: include_str!("../../wsdl/nodeForPsp.wsdl"),
+        address: "http://127.0.0.1:8080/node-for-psp/v1",
+    },
+    Wsdl {
+        name: "paForNode",
+        text: include_str!("../../wsdl/paForNode.wsdl"),
+        address: "http://127.0.0.1:8090/pagopa/paForNode",
+    },
+];
+
+/// Schemas reachable from the WSDLs, by file name.
+const XSDS: &[(&str, &str)] = &[
+    ("nodeForPsp.xsd", include_str!("../../xsd/nodeForPsp.xsd")),
+    ("paForNode.xsd", include_str!("../../xsd/paForNode.xsd")),
+    ("sac-common-types-1.0.xsd", include_str!("../../xsd/sac-common-types-1.0.xsd")),
+    ("CatalogoServizi_2_0_0.xsd", include_str!("../../xsd/CatalogoServizi_2_0_0.xsd")),
+    ("envelope.xsd", include_str!("../../xsd/envelope.xsd")),
+];
+
+/// Answers `?wsdl`, `?wsdl=<name>` and `?xsd=<file>`; anything else is 404.
+pub fn serve(uri: &Uri, headers: &HeaderMap, scheme: &str, listen: SocketAddr) -> Response<Body> {
+    let query = uri.query().unwrap_or("");
+    let base = format!("{scheme}://{}{}", authority(headers, listen), uri.path());
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "wsdl" | "WSDL" => {
+                let name = if value.is_empty() { "nodeForPsp" } else { value };
+                return match WSDLS.iter().find(|w| w.name == name) {
+                    Some(w) => document(rewrite_wsdl(w, &base)),
+                    None => plain(StatusCode::NOT_FOUND, "no such WSDL\n"),
+                };
+            }
+            "xsd" => {
+                return match XSDS.iter().find(|(n, _)| *n == value) {
+                    Some((_, text)) => document(rewrite_imports(text, &base)),
+                    None => plain(StatusCode::NOT_FOUND, "no such schema\n"),
+                };
+            }
+            _ => {}
+        }
+    }
+    plain(
+        StatusCode::NOT_FOUND,
+        "POST SOAP requests here; GET ?wsdl for the contract\n",
+    )
+}
+
+/// `Host` as sent when it looks like a host name (or address) and port, else the listen address.
+fn authority(headers: &HeaderMap, listen: SocketAddr) -> String {
+    headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]_".contains(c))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| listen.to_string())
+}
+
+fn rewrite_wsdl(w: &Wsdl, base: &str) -> String {
+    let base = escape(base);
+    rewrite_imports(w.text, &base).replace(
+        &format!("location=\"{}\"", w.address),
+        &format!("location=\"{base}\""),
+    )
+}
+
+/// Points every `schemaLocation` at `<base>?xsd=<file name>`.
+fn rewrite_imports(text: &str, base: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 256);
+    let mut rest = text;
+    const ATTR: &str = "schemaLocation=\"";
+    while let Some(pos) = rest.find(ATTR) {
+        let (head, tail) = rest.split_at(pos + ATTR.len());
+        out.push_str(head);
+        let end = tail.find('"').unwrap_or(tail.len());
+        let location = &tail[..end];
+        let file = location.rsplit('/').next().unwrap_or(location);
+        out.push_str(&escape(base));
+        out.push_str("?xsd=");
+        out.push_str(file);
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn document(text: String) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from(text)));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=UTF-8"));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites_addresses_and_schema_locations() {
+        let w = &WSDLS[0];
+        let out = rewrite_wsdl(w, "https://gw.example:8443/node-for-psp/v1");
+        assert!(out.contains("location=\"https://gw.example:8443/node-for-psp/v1\""));
+        assert!(out.contains("schemaLocation=\"https://gw.example:8443/node-for-psp/v1?xsd=nodeForPsp.xsd\""));
+        assert!(!out.contains("127.0.0.1:8080"));
+        let x = rewrite_imports(XSDS[0].1, "http://h/p");
+        assert!(x.contains("schemaLocation=\"http://h/p?xsd=sac-common-types-1.0.xsd\""));
+    }
+}

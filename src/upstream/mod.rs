@@ -1,0 +1,68 @@
+//! Upstream stage: calls to EC stations, and how their failures are classified.
+
+pub mod client;
+pub mod pa_demand;
+
+use std::time::Duration;
+
+use http::Uri;
+
+pub use client::{EcClient, EcTls};
+pub use pa_demand::{AnswerDefect, EcAnswer, EcFault, Notice};
+
+use crate::registry::{Protocol, Station};
+use crate::settings::StationService;
+
+/// Why a station call produced no usable answer. Each variant is one of the Node's three
+/// station outcomes: unreachable, timeout, bad answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("station {station} has no endpoint: {reason}")]
+    NoEndpoint { station: String, reason: String },
+    #[error("cannot reach {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("HTTP status {0}")]
+    HttpStatus(u16),
+    #[error("SOAP Fault {code}: {string}")]
+    SoapFault { code: String, string: String },
+    #[error("answer larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("invalid answer: {0}")]
+    BadAnswer(AnswerDefect),
+}
+
+/// `{protocol}://{host}:{port}{path}` from the station's registry entry and the chosen service.
+pub fn station_url(station: &Station, which: StationService) -> Result<Uri, UpstreamError> {
+    let (connection, path, field) = match which {
+        StationService::ServicePof => (&station.connection, &station.pof_path, "service_pof.path"),
+        StationService::Service => (&station.connection, &station.service_path, "service.path"),
+        StationService::ServiceMod4 => (
+            station.connection_mod4.as_ref().unwrap_or(&station.connection),
+            &station.mod4_path,
+            "service_mod4.path",
+        ),
+    };
+    let no_endpoint = |reason: String| UpstreamError::NoEndpoint {
+        station: station.code.clone(),
+        reason,
+    };
+    let path = path
+        .as_deref()
+        .filter(|p| !p.trim().is_empty())
+        .ok_or_else(|| no_endpoint(format!("{field} is not set")))?;
+    let scheme = match connection.protocol {
+        Protocol::Http => "http",
+        Protocol::Https => "https",
+    };
+    let host = if connection.host.contains(':') && !connection.host.starts_with('[') {
+        format!("[{}]", connection.host)
+    } else {
+        connection.host.clone()
+    };
+    let slash = if path.starts_with('/') { "" } else { "/" };
+    format!("{scheme}://{host}:{}{slash}{path}", connection.port)
+        .parse::<Uri>()
+        .map_err(|e| no_endpoint(format!("invalid URL: {e}")))
+}
