@@ -33,7 +33,7 @@ pub enum StartError {
     Registry {
         path: String,
         #[source]
-        source: LoadError,
+        source: Box<LoadError>,
     },
     #[error("service schemas: {0}")]
     ServiceSchemas(#[from] ServiceSchemaError),
@@ -79,7 +79,7 @@ impl Gateway {
 pub fn load_live(settings: &Settings) -> Result<Live, StartError> {
     let snapshot = registry::load_file(&settings.registry).map_err(|source| StartError::Registry {
         path: settings.registry.display().to_string(),
-        source,
+        source: Box::new(source),
     })?;
     let service_schemas = match (settings.service_data, &settings.service_schema_dir) {
         (ServiceDataMode::PassThrough, _) => ServiceSchemas::default(),

@@ -218,7 +218,7 @@ fn namespace(resolved: ResolveResult<'_>, prefix: Option<&[u8]>) -> Result<Optio
     }
 }
 
-fn close(stack: &mut Vec<Element>, root: &mut Option<Element>, element: Element) {
+fn close(stack: &mut [Element], root: &mut Option<Element>, element: Element) {
     match stack.last_mut() {
         Some(parent) => parent.children.push(element),
         None => *root = Some(element),
