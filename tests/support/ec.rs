@@ -1,0 +1,208 @@
+//! A programmable EC station over real TCP: it answers, delays, resets, stalls or floods.
+//!
+//! It speaks just enough HTTP/1.1 by hand so that tests can produce answers no well-behaved
+//! server library would (garbage, truncated bodies, resets).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the EC does with the next requests.
+#[derive(Debug, Clone)]
+pub enum Behaviour {
+    /// Answer with this status and body (`text/xml`).
+    Reply { status: u16, body: String },
+    /// Wait (tokio time, so paused clocks apply), then behave as the inner behaviour.
+    Delay(Duration, Box<Behaviour>),
+    /// Read the request, then reset the connection without answering.
+    Reset,
+    /// Send headers announcing `len` bytes, send a few, then never finish.
+    Stall { len: usize },
+    /// Answer 200 with a body of `len` bytes of XML-looking filler.
+    Huge { len: usize },
+}
+
+/// A request as the EC received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub head: String,
+    pub body: String,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct TestEc {
+    pub addr: SocketAddr,
+    behaviour: Arc<Mutex<Behaviour>>,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl TestEc {
+    pub async fn start(initial: Behaviour) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind EC");
+        let addr = listener.local_addr().expect("EC addr");
+        let ec = Self {
+            addr,
+            behaviour: Arc::new(Mutex::new(initial)),
+            received: Arc::new(Mutex::new(Vec::new())),
+        };
+        let me = ec.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else { return };
+                let me = me.clone();
+                tokio::spawn(async move { me.serve(tcp).await });
+            }
+        });
+        ec
+    }
+
+    pub fn set(&self, b: Behaviour) {
+        *self.behaviour.lock().expect("lock") = b;
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.received.lock().expect("lock").clone()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    async fn serve(&self, mut tcp: TcpStream) {
+        let Some(req) = read_request(&mut tcp).await else { return };
+        self.received.lock().expect("lock").push(req);
+        let b = self.behaviour.lock().expect("lock").clone();
+        act(&mut tcp, b).await;
+    }
+}
+
+async fn act(tcp: &mut TcpStream, mut b: Behaviour) {
+    loop {
+        match b {
+            Behaviour::Delay(d, next) => {
+                tokio::time::sleep(d).await;
+                b = *next;
+            }
+            Behaviour::Reply { status, body } => {
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: text/xml; charset=UTF-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = tcp.write_all(head.as_bytes()).await;
+                let _ = tcp.write_all(body.as_bytes()).await;
+                let _ = tcp.shutdown().await;
+                return;
+            }
+            Behaviour::Reset => {
+                // Zero linger turns the close into a TCP reset; it cannot block with a zero timeout.
+                #[allow(deprecated)]
+                let _ = tcp.set_linger(Some(Duration::ZERO));
+                return;
+            }
+            Behaviour::Stall { len } => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {len}\r\n\r\n<soapenv:Envelope"
+                );
+                let _ = tcp.write_all(head.as_bytes()).await;
+                std::future::pending::<()>().await;
+            }
+            Behaviour::Huge { len } => {
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n");
+                if tcp.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = vec![b' '; 64 * 1024];
+                let mut left = len;
+                while left > 0 {
+                    let n = left.min(chunk.len());
+                    if tcp.write_all(&chunk[..n]).await.is_err() {
+                        return;
+                    }
+                    left -= n;
+                }
+                return;
+            }
+        }
+    }
+}
+
+async fn read_request(tcp: &mut TcpStream) -> Option<Received> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        let n = tcp.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break p;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let len = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < len {
+        let n = tcp.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Some(Received {
+        head,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    })
+}
+
+/// A valid `paDemandPaymentNoticeResponse` OK, the base for the defect table.
+pub fn ok_answer() -> String {
+    envelope(
+        "<outcome>OK</outcome>\
+         <qrCode><fiscalCode>77777777777</fiscalCode><noticeNumber>311111111111111111</noticeNumber></qrCode>\
+         <paymentList><paymentOptionDescription><amount>120.50</amount><options>EQ</options>\
+         <dueDate>2030-06-30</dueDate><detailDescription>Bollo auto 2030</detailDescription><allCCP>true</allCCP>\
+         </paymentOptionDescription></paymentList>\
+         <paymentDescription>Tassa automobilistica AB345CD</paymentDescription>\
+         <fiscalCodePA>77777777777</fiscalCodePA><companyName>Ente Conformita</companyName>\
+         <officeName>Ufficio tributi</officeName>",
+    )
+}
+
+/// A valid KO answer with the EC's own fault.
+pub fn ko_answer() -> String {
+    envelope(
+        "<outcome>KO</outcome><fault><faultCode>PAA_SEMANTICA</faultCode><faultString>Errore semantico</faultString>\
+         <id>77777777777</id><description>Targa non trovata</description></fault>",
+    )
+}
+
+pub fn envelope(inner: &str) -> String {
+    format!(
+        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" \
+         xmlns:pafn=\"http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd\"><soapenv:Header/><soapenv:Body>\
+         <pafn:paDemandPaymentNoticeResponse>{inner}</pafn:paDemandPaymentNoticeResponse></soapenv:Body></soapenv:Envelope>"
+    )
+}
+
+pub fn reply(body: String) -> Behaviour {
+    Behaviour::Reply { status: 200, body }
+}

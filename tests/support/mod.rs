@@ -1,0 +1,330 @@
+//! Test harness: a real gateway on an ephemeral port, a programmable EC, an HTTP client, and
+//! the official pagoPA schemas (from `../shared`) to judge every response.
+#![allow(dead_code)]
+
+pub mod ec;
+pub mod official;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use sanp_gateway::app::Gateway;
+use sanp_gateway::settings::Settings;
+use sanp_gateway::transport::Server;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+pub const NFP_NS: &str = "http://pagopa-api.pagopa.gov.it/node/nodeForPsp.xsd";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The conformance registry (fixtures/registry/conformance.json) as JSON, to edit per test.
+pub fn conformance_registry() -> Value {
+    let text = std::fs::read_to_string(repo().join("fixtures/registry/conformance.json")).expect("fixture");
+    serde_json::from_str(&text).expect("fixture JSON")
+}
+
+/// Points every station of `registry` at `port` on 127.0.0.1.
+pub fn point_stations_at(registry: &mut Value, port: u16) {
+    if let Some(stations) = registry["stations"].as_object_mut() {
+        for s in stations.values_mut() {
+            s["connection"]["port"] = Value::from(port);
+        }
+    }
+}
+
+/// A running gateway and what it was started with.
+pub struct TestGateway {
+    pub url: String,
+    pub gateway: Arc<Gateway>,
+    pub dir: tempfile::TempDir,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+/// An HTTP answer as received.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: String,
+}
+
+impl TestGateway {
+    /// Starts a gateway over `registry`, with extra TOML appended to the settings.
+    pub async fn start(registry: &Value, extra_settings: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let registry_path = dir.path().join("registry.json");
+        std::fs::write(&registry_path, serde_json::to_vec(registry).expect("json")).expect("write registry");
+        let settings_text = format!(
+            "listen = \"127.0.0.1:0\"\nregistry = {:?}\nservice_schema_dir = {:?}\n{extra_settings}\n",
+            registry_path.display().to_string(),
+            repo().join("xsd/catalogo-servizi").display().to_string()
+        );
+        let settings = Settings::from_toml(&settings_text, dir.path(), "test settings").expect("settings");
+        let gateway = Arc::new(Gateway::build(settings).expect("gateway builds"));
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(Server::new(listener, gateway.clone()).run(std::future::pending()));
+        Self {
+            url: format!("http://{addr}"),
+            gateway,
+            dir,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+
+    /// POSTs a SOAP body to `path` with an optional SOAPAction header.
+    pub async fn post(&self, path: &str, soap_action: Option<&str>, body: &str) -> Answer {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("{}{path}", self.url))
+            .header("Content-Type", "text/xml; charset=UTF-8");
+        if let Some(a) = soap_action {
+            req = req.header("SOAPAction", a);
+        }
+        self.send(req.body(Full::new(Bytes::from(body.to_owned()))).expect("request")).await
+    }
+
+    pub async fn get(&self, path_and_query: &str) -> Answer {
+        let req = Request::builder()
+            .uri(format!("{}{path_and_query}", self.url))
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        self.send(req).await
+    }
+
+    pub async fn send(&self, req: Request<Full<Bytes>>) -> Answer {
+        let resp = self.client.request(req).await.expect("gateway answers");
+        let status = resp.status();
+        let content_type = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = resp.into_body().collect().await.expect("body").to_bytes();
+        Answer {
+            status,
+            content_type,
+            body: String::from_utf8(body.to_vec()).expect("UTF-8 answer"),
+        }
+    }
+
+    /// Sends a demandPaymentNotice and checks the transport contract of a business answer.
+    pub async fn demand(&self, body: &str) -> Response {
+        let a = self.post("/node-for-psp/v1", Some("demandPaymentNotice"), body).await;
+        business(a, "demandPaymentNoticeResponse")
+    }
+
+    pub async fn catalog(&self, body: &str) -> Response {
+        let a = self.post("/node-for-psp/v1", Some("nodoChiediCatalogoServiziV2"), body).await;
+        business(a, "nodoChiediCatalogoServiziV2Response")
+    }
+}
+
+/// Asserts HTTP 200, the SOAP content type, validity against the official schemas and the
+/// operation's own response element, and returns the parsed response.
+pub fn business(a: Answer, element: &str) -> Response {
+    assert_eq!(a.status, StatusCode::OK, "business answers are HTTP 200: {}", a.body);
+    assert_eq!(a.content_type, "text/xml; charset=UTF-8");
+    official::assert_valid_node_for_psp(&a.body);
+    let r = Response::parse(&a.body);
+    assert_eq!(r.element, element, "{}", a.body);
+    r
+}
+
+/// The fields of a SANP 3 response, read with an independent parser (roxmltree).
+#[derive(Debug, Clone, Default)]
+pub struct Response {
+    pub raw: String,
+    pub element: String,
+    pub element_ns: String,
+    pub outcome: String,
+    pub fault: Option<Fault>,
+    /// Every leaf under the payload as `path/of/local/names` → text, in document order.
+    pub leaves: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Fault {
+    pub code: String,
+    pub string: String,
+    pub id: String,
+    pub description: Option<String>,
+    pub original_code: Option<String>,
+    pub original_string: Option<String>,
+    pub original_description: Option<String>,
+}
+
+impl Response {
+    pub fn parse(xml: &str) -> Self {
+        let doc = roxmltree::Document::parse(xml).expect("well-formed answer");
+        let body = doc
+            .root_element()
+            .children()
+            .find(|n| n.has_tag_name(("http://schemas.xmlsoap.org/soap/envelope/", "Body")))
+            .expect("Body");
+        let payload = body.children().find(|n| n.is_element()).expect("payload");
+        let mut leaves = Vec::new();
+        collect(payload, "", &mut leaves);
+        let get = |p: &str| leaves.iter().find(|(k, _)| k == p).map(|(_, v)| v.clone());
+        let fault = get("fault/faultCode").map(|code| Fault {
+            code,
+            string: get("fault/faultString").unwrap_or_default(),
+            id: get("fault/id").unwrap_or_default(),
+            description: get("fault/description"),
+            original_code: get("fault/originalFaultCode"),
+            original_string: get("fault/originalFaultString"),
+            original_description: get("fault/originalDescription"),
+        });
+        // Children must be unqualified, as in the official schemas.
+        for n in payload.descendants().skip(1).filter(|n| n.is_element()) {
+            assert_eq!(n.tag_name().namespace(), None, "child {} is qualified", n.tag_name().name());
+        }
+        Self {
+            raw: xml.to_owned(),
+            element: payload.tag_name().name().to_owned(),
+            element_ns: payload.tag_name().namespace().unwrap_or("").to_owned(),
+            outcome: get("outcome").unwrap_or_default(),
+            fault,
+            leaves,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Option<&str> {
+        self.leaves.iter().find(|(k, _)| k == path).map(|(_, v)| v.as_str())
+    }
+
+    pub fn fault(&self) -> &Fault {
+        self.fault.as_ref().unwrap_or_else(|| panic!("no fault in {}", self.raw))
+    }
+
+    pub fn paths(&self) -> Vec<&str> {
+        self.leaves.iter().map(|(k, _)| k.as_str()).collect()
+    }
+}
+
+fn collect(node: roxmltree::Node<'_, '_>, prefix: &str, out: &mut Vec<(String, String)>) {
+    for c in node.children().filter(|n| n.is_element()) {
+        let path = if prefix.is_empty() {
+            c.tag_name().name().to_owned()
+        } else {
+            format!("{prefix}/{}", c.tag_name().name())
+        };
+        if c.children().any(|n| n.is_element()) {
+            collect(c, &path, out);
+        } else {
+            out.push((path, c.text().unwrap_or("").to_owned()));
+        }
+    }
+}
+
+/// A SOAP 1.1 envelope around a nodeForPsp payload, the way SoapUI writes it.
+pub fn nfp_envelope(payload: &str) -> String {
+    format!(
+        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:nod=\"{NFP_NS}\"><soapenv:Header/><soapenv:Body>{payload}</soapenv:Body></soapenv:Envelope>"
+    )
+}
+
+pub const PASSWORD: &str = "Password01";
+
+/// base64 of a valid TassaAutomobilistica_1_1_0 document for `plate`.
+pub fn tassa_auto(plate: &str) -> String {
+    use base64::Engine as _;
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><ta:tassaAuto xmlns:ta=\"http://PuntoAccessoPSP.spcoop.gov.it/TassaAuto\"><ta:veicoloConTarga><ta:tipoVeicoloTarga>1</ta:tipoVeicoloTarga><ta:veicoloTarga>{plate}</ta:veicoloTarga></ta:veicoloConTarga></ta:tassaAuto>"
+    );
+    base64::engine::general_purpose::STANDARD.encode(xml)
+}
+
+/// Fields of a demandPaymentNoticeRequest, to vary one at a time.
+#[derive(Debug, Clone)]
+pub struct Demand {
+    pub psp: String,
+    pub broker: String,
+    pub channel: String,
+    pub password: String,
+    pub subject_service: String,
+    pub data: String,
+}
+
+impl Default for Demand {
+    fn default() -> Self {
+        Self {
+            psp: "PSP_OK".into(),
+            broker: "BROKER_OK".into(),
+            channel: "CH_OK".into(),
+            password: PASSWORD.into(),
+            subject_service: "00042".into(),
+            data: tassa_auto("AB345CD"),
+        }
+    }
+}
+
+impl Demand {
+    pub fn payload(&self) -> String {
+        format!(
+            "<nod:demandPaymentNoticeRequest><idPSP>{}</idPSP><idBrokerPSP>{}</idBrokerPSP><idChannel>{}</idChannel><password>{}</password><idSoggettoServizio>{}</idSoggettoServizio><datiSpecificiServizio>{}</datiSpecificiServizio></nod:demandPaymentNoticeRequest>",
+            self.psp, self.broker, self.channel, self.password, self.subject_service, self.data
+        )
+    }
+
+    pub fn xml(&self) -> String {
+        nfp_envelope(&self.payload())
+    }
+}
+
+/// Fields of a nodoChiediCatalogoServiziV2Request.
+#[derive(Debug, Clone)]
+pub struct CatalogReq {
+    pub psp: String,
+    pub broker: String,
+    pub channel: String,
+    pub password: String,
+    pub domain: Option<String>,
+    pub category: Option<String>,
+    pub fee: Option<String>,
+}
+
+impl Default for CatalogReq {
+    fn default() -> Self {
+        Self {
+            psp: "PSP_OK".into(),
+            broker: "BROKER_OK".into(),
+            channel: "CH_OK".into(),
+            password: PASSWORD.into(),
+            domain: None,
+            category: None,
+            fee: None,
+        }
+    }
+}
+
+impl CatalogReq {
+    pub fn xml(&self) -> String {
+        let opt = |name: &str, v: &Option<String>| v.as_ref().map(|v| format!("<{name}>{v}</{name}>")).unwrap_or_default();
+        nfp_envelope(&format!(
+            "<nod:nodoChiediCatalogoServiziV2Request><identificativoPSP>{}</identificativoPSP><identificativoIntermediarioPSP>{}</identificativoIntermediarioPSP><identificativoCanale>{}</identificativoCanale><password>{}</password>{}{}{}</nod:nodoChiediCatalogoServiziV2Request>",
+            self.psp,
+            self.broker,
+            self.channel,
+            self.password,
+            opt("identificativoDominio", &self.domain),
+            opt("categoria", &self.category),
+            opt("commissione", &self.fee)
+        ))
+    }
+}
+
+/// Reads a file of the repository.
+pub fn read(path: impl AsRef<Path>) -> String {
+    std::fs::read_to_string(repo().join(path)).expect("file")
+}
