@@ -77,10 +77,11 @@ impl Gateway {
 
 /// Reads the registry named by the settings and compiles its service schemas.
 pub fn load_live(settings: &Settings) -> Result<Live, StartError> {
-    let snapshot = registry::load_file(&settings.registry).map_err(|source| StartError::Registry {
-        path: settings.registry.display().to_string(),
-        source: Box::new(source),
-    })?;
+    let snapshot =
+        registry::load_file(&settings.registry).map_err(|source| StartError::Registry {
+            path: settings.registry.display().to_string(),
+            source: Box::new(source),
+        })?;
     let service_schemas = match (settings.service_data, &settings.service_schema_dir) {
         (ServiceDataMode::PassThrough, _) => ServiceSchemas::default(),
         (ServiceDataMode::Validate, Some(dir)) => ServiceSchemas::load(dir, &snapshot)?,

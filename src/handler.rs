@@ -35,7 +35,11 @@ pub fn normalize_soap_action(raw: Option<&str>) -> Option<String> {
 }
 
 /// Serves one SOAP request body (already decoded to UTF-8).
-pub async fn handle_soap(gw: &Gateway, soap_action: Option<&str>, body: &[u8]) -> Result<Reply, RouterError> {
+pub async fn handle_soap(
+    gw: &Gateway,
+    soap_action: Option<&str>,
+    body: &[u8],
+) -> Result<Reply, RouterError> {
     let root = soap::tree::parse(body, &gw.settings.limits.xml).map_err(RouterError::Unreadable)?;
     let env = Envelope::new(root);
     let operation = dispatch(soap_action, &env)?;
@@ -71,7 +75,12 @@ fn now() -> i64 {
 }
 
 /// Envelope shape, then the schema of the whole envelope: the Node's syntax check.
-fn syntax<'e>(gw: &Gateway, env: &'e Envelope, raw: &[u8], op: Operation) -> Result<&'e soap::Element, Failure> {
+fn syntax<'e>(
+    gw: &Gateway,
+    env: &'e Envelope,
+    raw: &[u8],
+    op: Operation,
+) -> Result<&'e soap::Element, Failure> {
     let payload = env
         .payload(op.namespace(), op.request_element())
         .map_err(|e| Failure::Syntax(SyntaxError::Shape(e)))?;
@@ -88,11 +97,13 @@ async fn demand(gw: &Gateway, live: &Arc<Live>, env: &Envelope, raw: &[u8]) -> R
     let mut extended = false;
     let outcome = async {
         let payload = syntax(gw, env, raw, op)?;
-        let req = DemandRequest::from_payload(payload).map_err(|e| Failure::Syntax(SyntaxError::Missing(e)))?;
+        let req = DemandRequest::from_payload(payload)
+            .map_err(|e| Failure::Syntax(SyntaxError::Missing(e)))?;
         psp = Some(req.caller.psp.clone());
         let caller = checks::check_caller(&live.snapshot, &req.caller).map_err(Failure::Check)?;
         extended = caller.extended_fault_bean();
-        let permit = checks::check_demand(&live.snapshot, &req.subject_service_id, now()).map_err(Failure::Check)?;
+        let permit = checks::check_demand(&live.snapshot, &req.subject_service_id, now())
+            .map_err(Failure::Check)?;
         if gw.settings.service_data == ServiceDataMode::Validate {
             checks::check_service_data(
                 &live.service_schemas,
@@ -147,7 +158,8 @@ fn catalog_v2(gw: &Gateway, live: &Arc<Live>, env: &Envelope, raw: &[u8]) -> Rep
     let mut psp = None;
     let outcome = (|| {
         let payload = syntax(gw, env, raw, op)?;
-        let req = CatalogV2Request::from_payload(payload).map_err(|e| Failure::Syntax(SyntaxError::Missing(e)))?;
+        let req = CatalogV2Request::from_payload(payload)
+            .map_err(|e| Failure::Syntax(SyntaxError::Missing(e)))?;
         psp = Some(req.caller.psp.clone());
         checks::check_caller(&live.snapshot, &req.caller).map_err(Failure::Check)?;
         checks::check_domain(&live.snapshot, req.domain.as_deref()).map_err(Failure::Check)?;

@@ -13,7 +13,11 @@ use sanp_gateway::settings::Settings;
 use sanp_gateway::transport::Server;
 
 #[derive(Parser)]
-#[command(name = "sanp-gateway", version, about = "pagoPA SANP 3 spontaneous-payment SOAP gateway")]
+#[command(
+    name = "sanp-gateway",
+    version,
+    about = "pagoPA SANP 3 spontaneous-payment SOAP gateway"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -38,7 +42,11 @@ enum Command {
     },
     /// Run the sample EC and the gateway on the bundled demo configuration.
     Demo {
-        #[arg(long, value_name = "FILE", default_value = "fixtures/demo/gateway.toml")]
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "fixtures/demo/gateway.toml"
+        )]
         config: PathBuf,
         #[arg(long, default_value = "127.0.0.1:8090")]
         ec_listen: SocketAddr,
@@ -50,7 +58,10 @@ const EX_CONFIG: u8 = 78;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");

@@ -94,19 +94,42 @@ async fn answer(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
 fn demand(state: &State, body: &[u8]) -> String {
     let env = match soap::tree::parse(body, &Limits::default()) {
         Ok(root) => Envelope::new(root),
-        Err(e) => return ko("PAA_SINTASSI_XSD", "Errore di sintassi XSD.", "-", &e.to_string()),
+        Err(e) => {
+            return ko(
+                "PAA_SINTASSI_XSD",
+                "Errore di sintassi XSD.",
+                "-",
+                &e.to_string(),
+            )
+        }
     };
     let payload = match env.payload(PA_FOR_NODE_NS, "paDemandPaymentNoticeRequest") {
         Ok(p) => p,
-        Err(e) => return ko("PAA_SINTASSI_XSD", "Errore di sintassi XSD.", "-", &e.to_string()),
+        Err(e) => {
+            return ko(
+                "PAA_SINTASSI_XSD",
+                "Errore di sintassi XSD.",
+                "-",
+                &e.to_string(),
+            )
+        }
     };
     let id_pa = payload.child_text("idPA").unwrap_or("-").to_owned();
     if let Err(e) = state.schema.validate(body) {
-        return ko("PAA_SINTASSI_XSD", "Errore di sintassi XSD.", &id_pa, &e.to_string());
+        return ko(
+            "PAA_SINTASSI_XSD",
+            "Errore di sintassi XSD.",
+            &id_pa,
+            &e.to_string(),
+        );
     }
     let data = payload
         .child_text("datiSpecificiServizioRequest")
-        .map(|b| b.chars().filter(|c| !c.is_ascii_whitespace()).collect::<String>())
+        .map(|b| {
+            b.chars()
+                .filter(|c| !c.is_ascii_whitespace())
+                .collect::<String>()
+        })
         .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
         .map(|d| String::from_utf8_lossy(&d).into_owned())
         .unwrap_or_default();
@@ -182,8 +205,10 @@ pub fn notice_number(segregation_code: u8, sequence: u64) -> String {
 fn xml(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=UTF-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=UTF-8"),
+    );
     r
 }
 

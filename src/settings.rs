@@ -202,20 +202,35 @@ impl Settings {
         let defaults = crate::soap::Limits::default();
         let max_body_bytes = raw.limits.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
         if max_body_bytes < 1024 {
-            return Err(invalid("limits.max_body_bytes", format!("{max_body_bytes} is below 1024")));
+            return Err(invalid(
+                "limits.max_body_bytes",
+                format!("{max_body_bytes} is below 1024"),
+            ));
         }
         let xml = crate::soap::Limits {
             max_depth: raw.limits.max_xml_depth.unwrap_or(defaults.max_depth),
             max_elements: raw.limits.max_xml_elements.unwrap_or(defaults.max_elements),
-            max_attributes: raw.limits.max_xml_attributes.unwrap_or(defaults.max_attributes),
-            max_name_bytes: raw.limits.max_xml_name_bytes.unwrap_or(defaults.max_name_bytes),
+            max_attributes: raw
+                .limits
+                .max_xml_attributes
+                .unwrap_or(defaults.max_attributes),
+            max_name_bytes: raw
+                .limits
+                .max_xml_name_bytes
+                .unwrap_or(defaults.max_name_bytes),
             max_text_bytes: max_body_bytes,
         };
         if xml.max_depth < 8 {
-            return Err(invalid("limits.max_xml_depth", "a SOAP request needs at least 8 levels".into()));
+            return Err(invalid(
+                "limits.max_xml_depth",
+                "a SOAP request needs at least 8 levels".into(),
+            ));
         }
         let ec = EcSettings {
-            timeout: ms("ec.timeout_ms", raw.ec.timeout_ms.unwrap_or(DEFAULT_EC_TIMEOUT_MS))?,
+            timeout: ms(
+                "ec.timeout_ms",
+                raw.ec.timeout_ms.unwrap_or(DEFAULT_EC_TIMEOUT_MS),
+            )?,
             station_service: raw.ec.station_service.unwrap_or_default(),
             max_response_bytes: raw.ec.max_response_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
             ca_file: raw.ec.ca_file.map(resolve),
@@ -224,7 +239,10 @@ impl Settings {
             station_timeouts,
         };
         if ec.cert_file.is_some() != ec.key_file.is_some() {
-            return Err(invalid("ec.cert_file", "cert_file and key_file go together".into()));
+            return Err(invalid(
+                "ec.cert_file",
+                "cert_file and key_file go together".into(),
+            ));
         }
         Ok(Settings {
             listen,
@@ -232,7 +250,10 @@ impl Settings {
             service_schema_dir: raw.service_schema_dir.map(resolve),
             ec,
             service_data: raw.validation.dati_specifici_servizio.unwrap_or_default(),
-            limits: LimitSettings { max_body_bytes, xml },
+            limits: LimitSettings {
+                max_body_bytes,
+                xml,
+            },
             log_level: raw.log.level.unwrap_or_else(|| "info".into()),
         })
     }
@@ -244,7 +265,8 @@ mod tests {
 
     #[test]
     fn applies_defaults_and_resolves_paths() {
-        let s = Settings::from_toml("registry = \"r.json\"", Path::new("/etc/sanp"), "t").expect("valid");
+        let s = Settings::from_toml("registry = \"r.json\"", Path::new("/etc/sanp"), "t")
+            .expect("valid");
         assert_eq!(s.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(s.registry, PathBuf::from("/etc/sanp/r.json"));
         assert_eq!(s.ec.timeout, Duration::from_secs(7));
@@ -270,8 +292,12 @@ mod tests {
         let e = Settings::from_toml("registry = \"/r\"\nlisen = \"x\"", Path::new("/"), "t")
             .expect_err("unknown key");
         assert!(e.to_string().contains("lisen"), "{e}");
-        let e = Settings::from_toml("registry = \"/r\"\n[ec]\ntimeout_ms = 0", Path::new("/"), "t")
-            .expect_err("zero timeout");
+        let e = Settings::from_toml(
+            "registry = \"/r\"\n[ec]\ntimeout_ms = 0",
+            Path::new("/"),
+            "t",
+        )
+        .expect_err("zero timeout");
         assert!(e.to_string().contains("ec.timeout_ms"), "{e}");
         let e = Settings::from_toml("listen = \"nope\"\nregistry = \"/r\"", Path::new("/"), "t")
             .expect_err("bad address");

@@ -35,7 +35,11 @@ impl DemandPermit {
 pub const DEMAND_SERVICE_VERSION: i64 = 2;
 
 /// Subject service → validity → version → EC → station (model 4, enabled) → EC broker.
-pub fn check_demand(snap: &Snapshot, subject_service_id: &str, now: i64) -> Result<DemandPermit, CheckError> {
+pub fn check_demand(
+    snap: &Snapshot,
+    subject_service_id: &str,
+    now: i64,
+) -> Result<DemandPermit, CheckError> {
     let ss = snap
         .subject_services
         .get(subject_service_id)

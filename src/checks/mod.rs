@@ -9,7 +9,7 @@ mod service_data;
 
 pub use caller::{check_caller, check_domain, CallerPermit};
 pub use demand::{check_demand, DemandPermit};
-pub use service_data::{check_service_data, ServiceDataError, ServiceSchemas, ServiceSchemaError};
+pub use service_data::{check_service_data, ServiceDataError, ServiceSchemaError, ServiceSchemas};
 
 /// A failed business check, in the Node's terms. Every variant maps to one `PPT_*` code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,11 +39,18 @@ pub enum CheckError {
     #[error("subject service {0} unknown")]
     SubjectServiceUnknown(String),
     #[error("service {service} of subject service {subject_service} unknown")]
-    ServiceUnknown { subject_service: String, service: String },
+    ServiceUnknown {
+        subject_service: String,
+        service: String,
+    },
     #[error("subject service {0} not active now")]
     ServiceNotActive(String),
     #[error("service {service} has version {version}, not {expected}")]
-    ServiceVersion { service: String, version: i64, expected: i64 },
+    ServiceVersion {
+        service: String,
+        version: i64,
+        expected: i64,
+    },
     #[error("subject service {0} has no station")]
     NoStation(String),
     #[error("station {0} unknown")]

@@ -26,7 +26,11 @@ pub enum ServiceSchemaError {
         source: std::io::Error,
     },
     #[error("cdsServices[{service:?}].reference_xsd: {file} is not in {dir}")]
-    Missing { service: String, file: String, dir: String },
+    Missing {
+        service: String,
+        file: String,
+        dir: String,
+    },
     #[error("cdsServices[{service:?}].reference_xsd: {source}")]
     Compile {
         service: String,
@@ -39,10 +43,12 @@ impl ServiceSchemas {
     /// Compiles the schema of every service in `snap` from `dir`; a missing or broken one is an
     /// error, so a registry is never accepted with a service the gateway could not check.
     pub fn load(dir: &Path, snap: &Snapshot) -> Result<Self, ServiceSchemaError> {
-        let bundle = Arc::new(Bundle::from_dir(dir).map_err(|source| ServiceSchemaError::Dir {
-            dir: dir.display().to_string(),
-            source,
-        })?);
+        let bundle = Arc::new(
+            Bundle::from_dir(dir).map_err(|source| ServiceSchemaError::Dir {
+                dir: dir.display().to_string(),
+                source,
+            })?,
+        );
         let mut services: Vec<_> = snap.services.values().collect();
         services.sort_by(|a, b| a.id.cmp(&b.id));
         let mut by_name = HashMap::new();
@@ -103,7 +109,10 @@ pub fn check_service_data(
     b64: &str,
     limits: &Limits,
 ) -> Result<(), ServiceDataError> {
-    let compact: String = b64.chars().filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n')).collect();
+    let compact: String = b64
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n'))
+        .collect();
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(compact.as_bytes())
         .map_err(|e| ServiceDataError::NotBase64(e.to_string()))?;
@@ -113,8 +122,10 @@ pub fn check_service_data(
     let schema = schemas
         .get(reference_xsd)
         .ok_or_else(|| ServiceDataError::NoSchema(reference_xsd.to_owned()))?;
-    schema.validate(xml.as_bytes()).map_err(|e| ServiceDataError::Invalid {
-        xsd: reference_xsd.to_owned(),
-        detail: e.to_string(),
-    })
+    schema
+        .validate(xml.as_bytes())
+        .map_err(|e| ServiceDataError::Invalid {
+            xsd: reference_xsd.to_owned(),
+            detail: e.to_string(),
+        })
 }

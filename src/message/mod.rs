@@ -24,7 +24,10 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 2] = [Operation::DemandPaymentNotice, Operation::NodoChiediCatalogoServiziV2];
+    pub const ALL: [Operation; 2] = [
+        Operation::DemandPaymentNotice,
+        Operation::NodoChiediCatalogoServiziV2,
+    ];
 
     /// The operation named by a SOAPAction value or a payload's local name.
     pub fn from_name(name: &str) -> Option<Self> {
@@ -42,7 +45,9 @@ impl Operation {
 
     pub fn namespace(self) -> &'static str {
         match self {
-            Operation::DemandPaymentNotice | Operation::NodoChiediCatalogoServiziV2 => NODE_FOR_PSP_NS,
+            Operation::DemandPaymentNotice | Operation::NodoChiediCatalogoServiziV2 => {
+                NODE_FOR_PSP_NS
+            }
         }
     }
 
@@ -77,7 +82,9 @@ pub struct Caller {
 pub struct MissingField(pub &'static str);
 
 fn required(e: &Element, name: &'static str) -> Result<String, MissingField> {
-    e.child_text(name).map(str::to_owned).ok_or(MissingField(name))
+    e.child_text(name)
+        .map(str::to_owned)
+        .ok_or(MissingField(name))
 }
 
 fn optional(e: &Element, name: &str) -> Option<String> {

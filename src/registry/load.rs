@@ -54,7 +54,9 @@ impl Encoding {
     pub fn sniff(bytes: &[u8]) -> Self {
         match bytes {
             [0x1f, 0x8b, ..] => Encoding::Gzip,
-            [cmf, flg, ..] if cmf & 0x0f == 8 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0 => {
+            [cmf, flg, ..]
+                if cmf & 0x0f == 8 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0 =>
+            {
                 Encoding::Zlib
             }
             _ => Encoding::Plain,

@@ -231,9 +231,11 @@ fn lenient_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error>
         Some(N::Float(f)) => Err(serde::de::Error::custom(format!(
             "expected an integer, found {f}"
         ))),
-        Some(N::Text(s)) => s.trim().parse().map(Some).map_err(|_| {
-            serde::de::Error::custom(format!("expected an integer, found {s:?}"))
-        }),
+        Some(N::Text(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("expected an integer, found {s:?}"))),
     }
 }
 

@@ -210,7 +210,8 @@ impl Entry<'_> {
     }
 
     fn required<T: Clone>(&self, field: &str, v: &Option<T>) -> Result<T, RegistryError> {
-        v.clone().ok_or_else(|| self.fail(field, "required, missing or null"))
+        v.clone()
+            .ok_or_else(|| self.fail(field, "required, missing or null"))
     }
 
     /// The entity's own code: the map key, which must agree with the inner code when present.
@@ -225,7 +226,13 @@ impl Entry<'_> {
     }
 
     /// A string of `min..=max` characters (the catalog schema's limits).
-    fn text(&self, field: &str, v: &Option<String>, min: usize, max: usize) -> Result<String, RegistryError> {
+    fn text(
+        &self,
+        field: &str,
+        v: &Option<String>,
+        min: usize,
+        max: usize,
+    ) -> Result<String, RegistryError> {
         let s = self.required(field, v)?;
         self.check_len(field, &s, min, max)?;
         Ok(s)
@@ -244,25 +251,43 @@ impl Entry<'_> {
         Ok(())
     }
 
-    fn connection(&self, field: &str, c: &Option<raw::RawConnection>) -> Result<Option<Connection>, RegistryError> {
+    fn connection(
+        &self,
+        field: &str,
+        c: &Option<raw::RawConnection>,
+    ) -> Result<Option<Connection>, RegistryError> {
         let Some(c) = c else { return Ok(None) };
         if c.protocol.is_none() && c.ip.is_none() && c.port.is_none() {
             return Ok(None);
         }
-        let protocol = match c.protocol.as_deref().map(str::to_ascii_uppercase).as_deref() {
+        let protocol = match c
+            .protocol
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
             Some("HTTP") => Protocol::Http,
             Some("HTTPS") => Protocol::Https,
             Some(other) => {
-                return Err(self.fail(&format!("{field}.protocol"), format!("{other:?} is neither HTTP nor HTTPS")))
+                return Err(self.fail(
+                    &format!("{field}.protocol"),
+                    format!("{other:?} is neither HTTP nor HTTPS"),
+                ))
             }
-            None => return Err(self.fail(&format!("{field}.protocol"), "required, missing or null")),
+            None => {
+                return Err(self.fail(&format!("{field}.protocol"), "required, missing or null"))
+            }
         };
         let host = self.required(&format!("{field}.ip"), &c.ip)?;
         if host.is_empty() {
             return Err(self.fail(&format!("{field}.ip"), "empty host"));
         }
         let port = self.port(&format!("{field}.port"), c.port)?;
-        Ok(Some(Connection { protocol, host, port }))
+        Ok(Some(Connection {
+            protocol,
+            host,
+            port,
+        }))
     }
 
     fn port(&self, field: &str, p: Option<i64>) -> Result<u16, RegistryError> {
@@ -273,7 +298,11 @@ impl Entry<'_> {
             .ok_or_else(|| self.fail(field, format!("{p} is not a TCP port")))
     }
 
-    fn timestamp(&self, field: &str, v: &Option<String>) -> Result<Option<Timestamp>, RegistryError> {
+    fn timestamp(
+        &self,
+        field: &str,
+        v: &Option<String>,
+    ) -> Result<Option<Timestamp>, RegistryError> {
         v.as_deref()
             .map(|s| Timestamp::parse(s).map_err(|e| self.fail(field, e.to_string())))
             .transpose()
@@ -301,7 +330,10 @@ impl TryFrom<RawConfig> for Snapshot {
         }
         let mut psp_brokers = HashMap::new();
         for (key, b) in entries(&raw.psp_brokers) {
-            let e = Entry { map: "pspBrokers", key };
+            let e = Entry {
+                map: "pspBrokers",
+                key,
+            };
             psp_brokers.insert(
                 key.clone(),
                 PspBroker {
@@ -313,7 +345,10 @@ impl TryFrom<RawConfig> for Snapshot {
         }
         let mut channels = HashMap::new();
         for (key, c) in entries(&raw.channels) {
-            let e = Entry { map: "channels", key };
+            let e = Entry {
+                map: "channels",
+                key,
+            };
             channels.insert(
                 key.clone(),
                 Channel {
@@ -326,7 +361,10 @@ impl TryFrom<RawConfig> for Snapshot {
         }
         let mut psp_channels = HashSet::new();
         for (key, t) in entries(&raw.psp_channel_payment_types) {
-            let e = Entry { map: "pspChannelPaymentTypes", key };
+            let e = Entry {
+                map: "pspChannelPaymentTypes",
+                key,
+            };
             psp_channels.insert((
                 e.required("psp_code", &t.psp_code)?,
                 e.required("channel_code", &t.channel_code)?,
@@ -334,7 +372,10 @@ impl TryFrom<RawConfig> for Snapshot {
         }
         let mut creditor_institutions = HashMap::new();
         for (key, c) in entries(&raw.creditor_institutions) {
-            let e = Entry { map: "creditorInstitutions", key };
+            let e = Entry {
+                map: "creditorInstitutions",
+                key,
+            };
             creditor_institutions.insert(
                 key.clone(),
                 CreditorInstitution {
@@ -346,7 +387,10 @@ impl TryFrom<RawConfig> for Snapshot {
         }
         let mut ci_brokers = HashMap::new();
         for (key, b) in entries(&raw.creditor_institution_brokers) {
-            let e = Entry { map: "creditorInstitutionBrokers", key };
+            let e = Entry {
+                map: "creditorInstitutionBrokers",
+                key,
+            };
             ci_brokers.insert(
                 key.clone(),
                 CiBroker {
@@ -357,7 +401,10 @@ impl TryFrom<RawConfig> for Snapshot {
         }
         let mut stations = HashMap::new();
         for (key, s) in entries(&raw.stations) {
-            let e = Entry { map: "stations", key };
+            let e = Entry {
+                map: "stations",
+                key,
+            };
             let connection = e
                 .connection("connection", &s.connection)?
                 .ok_or_else(|| e.fail("connection", "required, missing or null"))?;
@@ -366,7 +413,11 @@ impl TryFrom<RawConfig> for Snapshot {
                     host: p.proxy_host.clone().unwrap_or_default(),
                     port: e.port("proxy.proxy_port", p.proxy_port)?,
                     username: p.proxy_username.clone().filter(|u| !u.is_empty()),
-                    password: p.proxy_password.clone().filter(|u| !u.is_empty()).map(Secret::new),
+                    password: p
+                        .proxy_password
+                        .clone()
+                        .filter(|u| !u.is_empty())
+                        .map(Secret::new),
                 }),
                 _ => None,
             };
@@ -386,7 +437,12 @@ impl TryFrom<RawConfig> for Snapshot {
                     thread_number: u32::try_from(thread_number)
                         .ok()
                         .filter(|n| *n > 0)
-                        .ok_or_else(|| e.fail("thread_number", format!("{thread_number} is not a positive count")))?,
+                        .ok_or_else(|| {
+                            e.fail(
+                                "thread_number",
+                                format!("{thread_number} is not a positive count"),
+                            )
+                        })?,
                     version: s.version.unwrap_or(2),
                     primitive_version: s.primitive_version.unwrap_or(1),
                 },
@@ -394,7 +450,10 @@ impl TryFrom<RawConfig> for Snapshot {
         }
         let mut station_cis = HashMap::new();
         for (key, s) in entries(&raw.creditor_institution_stations) {
-            let e = Entry { map: "creditorInstitutionStations", key };
+            let e = Entry {
+                map: "creditorInstitutionStations",
+                key,
+            };
             let ci = e.required("creditor_institution_code", &s.creditor_institution_code)?;
             let station = e.required("station_code", &s.station_code)?;
             let entry = StationCi {
@@ -415,7 +474,10 @@ impl TryFrom<RawConfig> for Snapshot {
         }
         let mut services = HashMap::new();
         for (key, s) in entries(&raw.cds_services) {
-            let e = Entry { map: "cdsServices", key };
+            let e = Entry {
+                map: "cdsServices",
+                key,
+            };
             let id = e.code("id", &s.id)?;
             e.check_len("id", &id, 5, 5)?;
             let category = s.category.clone().filter(|c| !c.is_empty());
@@ -435,16 +497,26 @@ impl TryFrom<RawConfig> for Snapshot {
         }
         let mut subjects: HashMap<String, String> = HashMap::new();
         for (key, s) in entries(&raw.cds_subjects) {
-            let e = Entry { map: "cdsSubjects", key };
+            let e = Entry {
+                map: "cdsSubjects",
+                key,
+            };
             let code = e.code("creditor_institution_code", &s.creditor_institution_code)?;
-            if let Some(d) = s.creditor_institution_description.clone().filter(|d| !d.is_empty()) {
+            if let Some(d) = s
+                .creditor_institution_description
+                .clone()
+                .filter(|d| !d.is_empty())
+            {
                 e.check_len("creditor_institution_description", &d, 1, 70)?;
                 subjects.insert(code, d);
             }
         }
         let mut subject_services = HashMap::new();
         for (key, s) in entries(&raw.cds_subject_services) {
-            let e = Entry { map: "cdsSubjectServices", key };
+            let e = Entry {
+                map: "cdsSubjectServices",
+                key,
+            };
             let id = e.code("subject_service_id", &s.subject_service_id)?;
             e.check_len("subject_service_id", &id, 5, 5)?;
             let subject = e.text("subject", &s.subject, 1, 35)?;
@@ -465,7 +537,12 @@ impl TryFrom<RawConfig> for Snapshot {
                 },
             );
         }
-        let catalog = build_catalog(&services, &subject_services, &subjects, &creditor_institutions);
+        let catalog = build_catalog(
+            &services,
+            &subject_services,
+            &subjects,
+            &creditor_institutions,
+        );
         Ok(Snapshot {
             version: raw.version.unwrap_or_default(),
             psps,
@@ -503,14 +580,17 @@ fn build_catalog(
             .or_else(|| cis.get(&ss.subject).and_then(|c| c.business_name.clone()))
             .or_else(|| ss.description.clone())
             .unwrap_or_else(|| ss.subject.clone());
-        by_service.entry(&ss.service).or_default().push(CatalogSubject {
-            subject_service_id: ss.id.clone(),
-            domain: ss.subject.clone(),
-            denomination: truncate_chars(&denomination, 70),
-            start: ss.start,
-            end: ss.end,
-            fee: ss.fee,
-        });
+        by_service
+            .entry(&ss.service)
+            .or_default()
+            .push(CatalogSubject {
+                subject_service_id: ss.id.clone(),
+                domain: ss.subject.clone(),
+                denomination: truncate_chars(&denomination, 70),
+                start: ss.start,
+                end: ss.end,
+                fee: ss.fee,
+            });
     }
     let mut ids: Vec<&String> = services.keys().collect();
     ids.sort();

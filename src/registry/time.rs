@@ -40,7 +40,11 @@ impl Timestamp {
     pub fn parse(s: &str) -> Result<Self, BadTimestamp> {
         let bad = || BadTimestamp(s.chars().take(64).collect());
         let t = s.trim();
-        if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') && !t.contains('-') {
+        if !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+            && !t.contains('-')
+        {
             return Self::from_epoch_str(t).ok_or_else(bad);
         }
         let date = parse_date(t.get(..10).ok_or_else(bad)?).ok_or_else(bad)?;
@@ -227,9 +231,18 @@ mod tests {
         assert_eq!(a.date.to_string(), "2024-01-01");
         let summer = Timestamp::parse("2024-06-01T00:00:00+02:00").expect("iso");
         assert_eq!(Timestamp::from_epoch(summer.epoch).date, d("2024-06-01"));
-        assert_eq!(Timestamp::parse("2030-12-31T23:59:59.123Z").map(|t| t.date), Ok(d("2030-12-31")));
-        assert_eq!(Timestamp::parse("2024-06-01").map(|t| t.epoch), Ok(summer.epoch));
-        assert_eq!(Timestamp::parse("2024-06-01T00:00:00").map(|t| t.epoch), Ok(summer.epoch));
+        assert_eq!(
+            Timestamp::parse("2030-12-31T23:59:59.123Z").map(|t| t.date),
+            Ok(d("2030-12-31"))
+        );
+        assert_eq!(
+            Timestamp::parse("2024-06-01").map(|t| t.epoch),
+            Ok(summer.epoch)
+        );
+        assert_eq!(
+            Timestamp::parse("2024-06-01T00:00:00").map(|t| t.epoch),
+            Ok(summer.epoch)
+        );
     }
 
     #[test]
@@ -243,7 +256,16 @@ mod tests {
 
     #[test]
     fn refuses_malformed_values() {
-        for bad in ["", "2024-13-01", "2024-02-30", "2024-01-01X00:00", "2024-01-01T25:00:00Z", "abc", "1.2.3", "2024-01-01T00:00:00+1"] {
+        for bad in [
+            "",
+            "2024-13-01",
+            "2024-02-30",
+            "2024-01-01X00:00",
+            "2024-01-01T25:00:00Z",
+            "abc",
+            "1.2.3",
+            "2024-01-01T00:00:00+1",
+        ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad}");
         }
     }

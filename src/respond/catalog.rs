@@ -44,9 +44,13 @@ pub fn document_v2(snap: &Snapshot, f: &CatalogFilter<'_>) -> String {
                 && f.fee.is_none_or(|fee| x.fee == fee)
                 && x.end.is_none_or(|e| e.epoch >= f.now)
         });
-        let Some(first) = subjects.next() else { continue };
+        let Some(first) = subjects.next() else {
+            continue;
+        };
         if !open {
-            w.raw("<cs:listaCatalogoServizi xmlns:cs=\"").raw(CATALOG_V2_NS).raw("\">");
+            w.raw("<cs:listaCatalogoServizi xmlns:cs=\"")
+                .raw(CATALOG_V2_NS)
+                .raw("\">");
             open = true;
         }
         w.open("catalogoServizi")
@@ -73,7 +77,9 @@ pub fn document_v2(snap: &Snapshot, f: &CatalogFilter<'_>) -> String {
     if open {
         w.raw("</cs:listaCatalogoServizi>");
     } else {
-        w.raw("<cs:listaCatalogoServizi xmlns:cs=\"").raw(CATALOG_V2_NS).raw("\"/>");
+        w.raw("<cs:listaCatalogoServizi xmlns:cs=\"")
+            .raw(CATALOG_V2_NS)
+            .raw("\"/>");
     }
     w.finish()
 }

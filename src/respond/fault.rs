@@ -78,7 +78,9 @@ impl FaultCode {
             FaultCode::SintassiXsd => "Errore di sintassi XSD.",
             FaultCode::PspSconosciuto => "PSP sconosciuto.",
             FaultCode::PspDisabilitato => "PSP conosciuto ma disabilitato da configurazione.",
-            FaultCode::IntermediarioPspSconosciuto => "Identificativo intermediario psp sconosciuto.",
+            FaultCode::IntermediarioPspSconosciuto => {
+                "Identificativo intermediario psp sconosciuto."
+            }
             FaultCode::IntermediarioPspDisabilitato => "Intermediario psp disabilitato.",
             FaultCode::CanaleSconosciuto => "Canale sconosciuto.",
             FaultCode::CanaleDisabilitato => "Canale conosciuto ma disabilitato da configurazione.",
@@ -91,7 +93,9 @@ impl FaultCode {
             FaultCode::VersioneServizio => "Versione servizio incompatibile con la chiamata",
             FaultCode::StazioneIntPaSconosciuta => "IdentificativoStazioneRichiedente sconosciuto.",
             FaultCode::StazioneIntPaDisabilitata => "Stazione disabilitata.",
-            FaultCode::IntermediarioPaSconosciuto => "Identificativo intermediario dominio sconosciuto.",
+            FaultCode::IntermediarioPaSconosciuto => {
+                "Identificativo intermediario dominio sconosciuto."
+            }
             FaultCode::IntermediarioPaDisabilitato => "Intermediario dominio disabilitato.",
             FaultCode::StazioneIntPaIrraggiungibile => "Errore di connessione verso la Stazione.",
             FaultCode::StazioneIntPaTimeout => "Timeout risposta dalla Stazione.",
@@ -139,7 +143,10 @@ pub enum Failure {
     #[error("service data: {0}")]
     ServiceData(ServiceDataError),
     #[error("station {station}: {error}")]
-    Upstream { station: String, error: UpstreamError },
+    Upstream {
+        station: String,
+        error: UpstreamError,
+    },
     #[error("EC {ec_domain} answered KO {}", .fault.code)]
     Ec { ec_domain: String, fault: EcFault },
 }
@@ -159,8 +166,12 @@ fn syntax_description(e: &SyntaxError) -> String {
         SyntaxError::Shape(ShapeError::NotSoap11 { found }) => {
             format!("Errore validazione XML [Envelope] - l'elemento radice {found} non e' un Envelope SOAP 1.1")
         }
-        SyntaxError::Shape(ShapeError::NoBody) => "Errore validazione XML [Envelope] - Body assente".into(),
-        SyntaxError::Shape(ShapeError::EmptyBody) => "Errore validazione XML [Envelope/Body] - Body vuoto".into(),
+        SyntaxError::Shape(ShapeError::NoBody) => {
+            "Errore validazione XML [Envelope] - Body assente".into()
+        }
+        SyntaxError::Shape(ShapeError::EmptyBody) => {
+            "Errore validazione XML [Envelope/Body] - Body vuoto".into()
+        }
         SyntaxError::Shape(ShapeError::SeveralPayloads) => {
             "Errore validazione XML [Envelope/Body] - il Body contiene piu' di un elemento".into()
         }
@@ -178,12 +189,18 @@ pub fn fault_bean(failure: &Failure, extended: bool) -> FaultBean {
     match failure {
         Failure::Syntax(e) => node(FaultCode::SintassiExtraxsd, syntax_description(e)),
         Failure::Check(e) => check_bean(e),
-        Failure::ServiceData(e) => node(FaultCode::SintassiXsd, format!("Errore validazione XML {e}")),
+        Failure::ServiceData(e) => node(
+            FaultCode::SintassiXsd,
+            format!("Errore validazione XML {e}"),
+        ),
         Failure::Upstream { station, error } => upstream_bean(station, error),
         Failure::Ec { ec_domain, fault } => {
             let (description, original) = if extended {
                 (
-                    fault.description.clone().unwrap_or_else(|| fault.string.clone()),
+                    fault
+                        .description
+                        .clone()
+                        .unwrap_or_else(|| fault.string.clone()),
                     Some(Original {
                         code: fault.code.clone(),
                         string: fault.string.clone(),
@@ -222,21 +239,28 @@ fn check_bean(e: &CheckError) -> FaultBean {
         CheckError::ChannelUnknown(_) => generic(F::CanaleSconosciuto),
         CheckError::ChannelDisabled(_) => generic(F::CanaleDisabilitato),
         CheckError::WrongPassword(_) => node(F::Autenticazione, "Password sconosciuta o errata"),
-        CheckError::ChannelNotOfBroker { .. } => {
-            node(F::Autorizzazione, "Configurazione intermediario-canale non corretta")
+        CheckError::ChannelNotOfBroker { .. } => node(
+            F::Autorizzazione,
+            "Configurazione intermediario-canale non corretta",
+        ),
+        CheckError::PspChannelNotAssociated { .. } => {
+            node(F::Autorizzazione, "Configurazione psp-canale non corretta")
         }
-        CheckError::PspChannelNotAssociated { .. } => node(F::Autorizzazione, "Configurazione psp-canale non corretta"),
         CheckError::DomainUnknown(_) => generic(F::DominioSconosciuto),
         CheckError::DomainDisabled(_) => generic(F::DominioDisabilitato),
-        CheckError::SubjectServiceUnknown(_) => {
-            node(F::ServizioSconosciuto, "Soggetto Servizio inesistente sul sistema pagoPA")
-        }
+        CheckError::SubjectServiceUnknown(_) => node(
+            F::ServizioSconosciuto,
+            "Soggetto Servizio inesistente sul sistema pagoPA",
+        ),
         CheckError::ServiceUnknown { .. } => generic(F::ServizioSconosciuto),
         CheckError::ServiceNotActive(_) => generic(F::ServizioNonattivo),
         CheckError::ServiceVersion { .. } => generic(F::VersioneServizio),
-        CheckError::NoStation(_) | CheckError::StationUnknown(_) | CheckError::StationNotMod4 { .. } => {
-            node(F::StazioneIntPaSconosciuta, "idStation not enabled to 4 model")
-        }
+        CheckError::NoStation(_)
+        | CheckError::StationUnknown(_)
+        | CheckError::StationNotMod4 { .. } => node(
+            F::StazioneIntPaSconosciuta,
+            "idStation not enabled to 4 model",
+        ),
         CheckError::StationDisabled(_) => generic(F::StazioneIntPaDisabilitata),
         CheckError::BrokerPaUnknown(_) => generic(F::IntermediarioPaSconosciuto),
         CheckError::BrokerPaDisabled(_) => generic(F::IntermediarioPaDisabilitato),
@@ -265,7 +289,10 @@ fn upstream_bean(station: &str, e: &UpstreamError) -> FaultBean {
         ),
         UpstreamError::Timeout(t) => node(
             F::StazioneIntPaTimeout,
-            format!("Stazione {station}: nessuna risposta entro {} ms", t.as_millis()),
+            format!(
+                "Stazione {station}: nessuna risposta entro {} ms",
+                t.as_millis()
+            ),
         ),
         UpstreamError::TooLarge(n) => node(
             F::StazioneIntPaErroreResponse,
@@ -307,11 +334,19 @@ pub fn router_fault(e: &RouterError) -> (StatusCode, SoapFault) {
     match e {
         RouterError::Unreadable(_) | RouterError::BodyRead(_) => (
             StatusCode::BAD_REQUEST,
-            fault("soap:Client", "XML_STREAM_EXC", "Errore richiesta non leggibile".into()),
+            fault(
+                "soap:Client",
+                "XML_STREAM_EXC",
+                "Errore richiesta non leggibile".into(),
+            ),
         ),
         RouterError::Charset { charset } | RouterError::UnsupportedCharset(charset) => (
             StatusCode::BAD_REQUEST,
-            fault("PPT_SYSTEM_ERROR", "Errore generico.", format!("Error, data encoding is not {charset}")),
+            fault(
+                "PPT_SYSTEM_ERROR",
+                "Errore generico.",
+                format!("Error, data encoding is not {charset}"),
+            ),
         ),
         RouterError::NoOperation => (
             StatusCode::BAD_REQUEST,
@@ -323,11 +358,19 @@ pub fn router_fault(e: &RouterError) -> (StatusCode, SoapFault) {
         ),
         RouterError::UnknownAction(action) => (
             StatusCode::BAD_REQUEST,
-            fault("PPT_SOAPACTION_ERRATA", "SOAPAction errata.", format!("SOAPAction \"{action}\" errata")),
+            fault(
+                "PPT_SOAPACTION_ERRATA",
+                "SOAPAction errata.",
+                format!("SOAPAction \"{action}\" errata"),
+            ),
         ),
         RouterError::TooLarge(limit) => (
             StatusCode::PAYLOAD_TOO_LARGE,
-            fault("soap:Client", "PAYLOAD_TOO_LARGE", format!("Richiesta oltre {limit} byte")),
+            fault(
+                "soap:Client",
+                "PAYLOAD_TOO_LARGE",
+                format!("Richiesta oltre {limit} byte"),
+            ),
         ),
     }
 }

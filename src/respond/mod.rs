@@ -4,7 +4,9 @@ pub mod catalog;
 pub mod demand;
 pub mod fault;
 
-pub use fault::{fault_bean, router_fault, Failure, FaultBean, FaultCode, RouterError, SyntaxError};
+pub use fault::{
+    fault_bean, router_fault, Failure, FaultBean, FaultCode, RouterError, SyntaxError,
+};
 
 use crate::soap::write::XmlOut;
 

@@ -114,13 +114,26 @@ mod tests {
     #[test]
     fn finds_the_payload_and_reports_shape_errors() {
         let ok = env(&wrap(r#"<n:op xmlns:n="urn:n"><a>1</a></n:op>"#));
-        assert_eq!(ok.payload("urn:n", "op").map(|p| p.child_text("a")), Ok(Some("1")));
-        assert!(matches!(ok.payload("urn:n", "other"), Err(ShapeError::WrongPayload { .. })));
+        assert_eq!(
+            ok.payload("urn:n", "op").map(|p| p.child_text("a")),
+            Ok(Some("1"))
+        );
+        assert!(matches!(
+            ok.payload("urn:n", "other"),
+            Err(ShapeError::WrongPayload { .. })
+        ));
         let ns = "http://schemas.xmlsoap.org/ciao/envelope/";
-        let bad = env(&format!(r#"<s:Envelope xmlns:s="{ns}"><s:Body><op/></s:Body></s:Envelope>"#));
-        assert!(matches!(bad.payload("", "op"), Err(ShapeError::NotSoap11 { .. })));
+        let bad = env(&format!(
+            r#"<s:Envelope xmlns:s="{ns}"><s:Body><op/></s:Body></s:Envelope>"#
+        ));
+        assert!(matches!(
+            bad.payload("", "op"),
+            Err(ShapeError::NotSoap11 { .. })
+        ));
         assert_eq!(bad.first_payload_name(), Some("op"));
-        let none = env(&format!(r#"<s:Envelope xmlns:s="{SOAP11_NS}"><s:Header/></s:Envelope>"#));
+        let none = env(&format!(
+            r#"<s:Envelope xmlns:s="{SOAP11_NS}"><s:Header/></s:Envelope>"#
+        ));
         assert_eq!(none.payload("", "op"), Err(ShapeError::NoBody));
         let empty = env(&wrap(""));
         assert_eq!(empty.payload("", "op"), Err(ShapeError::EmptyBody));

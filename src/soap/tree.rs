@@ -206,7 +206,10 @@ fn open(
     })
 }
 
-fn namespace(resolved: ResolveResult<'_>, prefix: Option<&[u8]>) -> Result<Option<String>, XmlError> {
+fn namespace(
+    resolved: ResolveResult<'_>,
+    prefix: Option<&[u8]>,
+) -> Result<Option<String>, XmlError> {
     match resolved {
         ResolveResult::Bound(ns) => std::str::from_utf8(ns.into_inner())
             .map(|s| Some(s.to_owned()))
@@ -240,7 +243,12 @@ fn push_text(
             Ok(())
         }
         // Outside the root only whitespace may appear.
-        None if content.chars().all(|c| matches!(c, ' ' | '\t' | '\r' | '\n')) => Ok(()),
+        None if content
+            .chars()
+            .all(|c| matches!(c, ' ' | '\t' | '\r' | '\n')) =>
+        {
+            Ok(())
+        }
         None if root.is_some() => Err(XmlError::ContentAfterRoot),
         None => Err(XmlError::Malformed("text before the root element".into())),
     }
@@ -280,7 +288,10 @@ mod tests {
     fn refuses_hostile_and_broken_input() {
         let cases: &[(&str, XmlError)] = &[
             ("", XmlError::Empty),
-            ("<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>", XmlError::Doctype),
+            (
+                "<!DOCTYPE a [<!ENTITY x 'y'>]><a>&x;</a>",
+                XmlError::Doctype,
+            ),
             ("<a>&x;</a>", XmlError::UndefinedEntity("x".into())),
             ("<?php x?><a/>", XmlError::ProcessingInstruction),
             ("<a/><b/>", XmlError::ContentAfterRoot),
@@ -293,7 +304,10 @@ mod tests {
             assert_eq!(read(input).as_ref().err(), Some(expected), "{input}");
         }
         assert!(matches!(read("<a></b>"), Err(XmlError::Malformed(_))));
-        assert!(matches!(read("<a x='1' x='2'/>"), Err(XmlError::Malformed(_))));
+        assert!(matches!(
+            read("<a x='1' x='2'/>"),
+            Err(XmlError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -307,7 +321,10 @@ mod tests {
         };
         let p = |s: &str| parse(s.as_bytes(), &limits).err();
         assert_eq!(p("<a><a><a><a/></a></a></a>"), Some(XmlError::TooDeep(3)));
-        assert_eq!(p("<a><b/><b/><b/><b/><b/></a>"), Some(XmlError::TooManyElements(5)));
+        assert_eq!(
+            p("<a><b/><b/><b/><b/><b/></a>"),
+            Some(XmlError::TooManyElements(5))
+        );
         assert_eq!(p("<a x='1' y='2'/>"), Some(XmlError::TooManyAttributes(1)));
         assert_eq!(p("<abcde/>"), Some(XmlError::NameTooLong(4)));
         assert_eq!(p("<a>abcd</a>"), Some(XmlError::TextTooLong(3)));

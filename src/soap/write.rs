@@ -91,7 +91,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_replaces_forbidden_characters() {
-        assert_eq!(escape("a<b>&\"c'\u{1}\r"), "a&lt;b&gt;&amp;&quot;c'\u{FFFD}&#13;");
+        assert_eq!(
+            escape("a<b>&\"c'\u{1}\r"),
+            "a&lt;b&gt;&amp;&quot;c'\u{FFFD}&#13;"
+        );
         let mut w = XmlOut::default();
         w.open("a").leaf("b", "x&y").opt_leaf("c", None).close("a");
         assert_eq!(w.finish(), "<a><b>x&amp;y</b></a>");

@@ -20,7 +20,9 @@ const SOAP_CONTENT_TYPE: &str = "text/xml; charset=UTF-8";
 pub async fn route(gw: &Gateway, req: Request<Incoming>, scheme: &str) -> Response<Body> {
     match *req.method() {
         Method::POST => soap(gw, req).await,
-        Method::GET | Method::HEAD => wsdl::serve(req.uri(), req.headers(), scheme, gw.settings.listen),
+        Method::GET | Method::HEAD => {
+            wsdl::serve(req.uri(), req.headers(), scheme, gw.settings.listen)
+        }
         _ => {
             let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "SOAP requests use POST\n");
             r.headers_mut()
@@ -106,7 +108,9 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<Vec<u8>, Rout
         .collect()
         .await
         .map_err(|e| {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 RouterError::TooLarge(limit)
             } else {
                 RouterError::BodyRead(e.to_string())
@@ -147,9 +151,11 @@ pub fn to_utf8(bytes: &[u8], charset: Option<&str>) -> Result<Vec<u8>, RouterErr
             }
         }
         // Every byte is a character in Latin-1, so decoding cannot fail.
-        "iso-8859-1" | "latin1" | "iso8859-1" | "latin-1" => {
-            Ok(bytes.iter().map(|b| char::from(*b)).collect::<String>().into_bytes())
-        }
+        "iso-8859-1" | "latin1" | "iso8859-1" | "latin-1" => Ok(bytes
+            .iter()
+            .map(|b| char::from(*b))
+            .collect::<String>()
+            .into_bytes()),
         other => Err(RouterError::UnsupportedCharset(other.to_owned())),
     }
 }
@@ -157,8 +163,10 @@ pub fn to_utf8(bytes: &[u8], charset: Option<&str>) -> Result<Vec<u8>, RouterErr
 pub fn xml(status: StatusCode, body: String) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(body)));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(SOAP_CONTENT_TYPE));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(SOAP_CONTENT_TYPE),
+    );
     r
 }
 
@@ -179,8 +187,17 @@ mod tests {
     #[test]
     fn decodes_declared_charsets() {
         assert_eq!(to_utf8(b"\xEF\xBB\xBF<a/>", None), Ok(b"<a/>".to_vec()));
-        assert_eq!(to_utf8(b"<a>\xe8</a>", Some("iso-8859-1")), Ok("<a>è</a>".as_bytes().to_vec()));
-        assert!(matches!(to_utf8(b"<a>\xe8</a>", None), Err(RouterError::Charset { .. })));
-        assert!(matches!(to_utf8(b"<a/>", Some("utf-16")), Err(RouterError::UnsupportedCharset(_))));
+        assert_eq!(
+            to_utf8(b"<a>\xe8</a>", Some("iso-8859-1")),
+            Ok("<a>è</a>".as_bytes().to_vec())
+        );
+        assert!(matches!(
+            to_utf8(b"<a>\xe8</a>", None),
+            Err(RouterError::Charset { .. })
+        ));
+        assert!(matches!(
+            to_utf8(b"<a/>", Some("utf-16")),
+            Err(RouterError::UnsupportedCharset(_))
+        ));
     }
 }

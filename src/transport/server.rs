@@ -67,7 +67,10 @@ impl Server {
 }
 
 /// Binds `settings.listen` and serves until `shutdown`.
-pub async fn serve(gateway: Arc<Gateway>, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn serve(
+    gateway: Arc<Gateway>,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let listener = TcpListener::bind(gateway.settings.listen).await?;
     Server::new(listener, gateway).run(shutdown).await;
     Ok(())

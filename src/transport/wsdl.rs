@@ -33,8 +33,14 @@ const WSDLS: &[Wsdl] = &[
 const XSDS: &[(&str, &str)] = &[
     ("nodeForPsp.xsd", include_str!("../../xsd/nodeForPsp.xsd")),
     ("paForNode.xsd", include_str!("../../xsd/paForNode.xsd")),
-    ("sac-common-types-1.0.xsd", include_str!("../../xsd/sac-common-types-1.0.xsd")),
-    ("CatalogoServizi_2_0_0.xsd", include_str!("../../xsd/CatalogoServizi_2_0_0.xsd")),
+    (
+        "sac-common-types-1.0.xsd",
+        include_str!("../../xsd/sac-common-types-1.0.xsd"),
+    ),
+    (
+        "CatalogoServizi_2_0_0.xsd",
+        include_str!("../../xsd/CatalogoServizi_2_0_0.xsd"),
+    ),
     ("envelope.xsd", include_str!("../../xsd/envelope.xsd")),
 ];
 
@@ -46,7 +52,11 @@ pub fn serve(uri: &Uri, headers: &HeaderMap, scheme: &str, listen: SocketAddr) -
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match key {
             "wsdl" | "WSDL" => {
-                let name = if value.is_empty() { "nodeForPsp" } else { value };
+                let name = if value.is_empty() {
+                    "nodeForPsp"
+                } else {
+                    value
+                };
                 return match WSDLS.iter().find(|w| w.name == name) {
                     Some(w) => document(rewrite_wsdl(w, &base)),
                     None => plain(StatusCode::NOT_FOUND, "no such WSDL\n"),
@@ -75,7 +85,8 @@ fn authority(headers: &HeaderMap, listen: SocketAddr) -> String {
         .filter(|h| {
             !h.is_empty()
                 && h.len() <= 255
-                && h.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]_".contains(c))
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]_".contains(c))
         })
         .map(str::to_owned)
         .unwrap_or_else(|| listen.to_string())
@@ -111,8 +122,10 @@ fn rewrite_imports(text: &str, base: &str) -> String {
 
 fn document(text: String) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(text)));
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=UTF-8"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/xml; charset=UTF-8"),
+    );
     r
 }
 
@@ -125,7 +138,9 @@ mod tests {
         let w = &WSDLS[0];
         let out = rewrite_wsdl(w, "https://gw.example:8443/node-for-psp/v1");
         assert!(out.contains("location=\"https://gw.example:8443/node-for-psp/v1\""));
-        assert!(out.contains("schemaLocation=\"https://gw.example:8443/node-for-psp/v1?xsd=nodeForPsp.xsd\""));
+        assert!(out.contains(
+            "schemaLocation=\"https://gw.example:8443/node-for-psp/v1?xsd=nodeForPsp.xsd\""
+        ));
         assert!(!out.contains("127.0.0.1:8080"));
         let x = rewrite_imports(XSDS[0].1, "http://h/p");
         assert!(x.contains("schemaLocation=\"http://h/p?xsd=sac-common-types-1.0.xsd\""));

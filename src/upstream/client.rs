@@ -122,16 +122,22 @@ impl EcClient {
                 url: url.to_string(),
                 reason: e.to_string(),
             })?;
-        let response = self.http.request(request).await.map_err(|e| TransportError::Unreachable {
-            url: url.to_string(),
-            reason: error_chain(&e),
-        })?;
+        let response =
+            self.http
+                .request(request)
+                .await
+                .map_err(|e| TransportError::Unreachable {
+                    url: url.to_string(),
+                    reason: error_chain(&e),
+                })?;
         let status = response.status();
         let body = Limited::new(response.into_body(), max_bytes)
             .collect()
             .await
             .map_err(|e| {
-                if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some()
+                {
                     TransportError::TooLarge(max_bytes)
                 } else {
                     TransportError::Body(error_chain(e.as_ref()))

@@ -39,7 +39,10 @@ pub fn station_url(station: &Station, which: StationService) -> Result<Uri, Upst
         StationService::ServicePof => (&station.connection, &station.pof_path, "service_pof.path"),
         StationService::Service => (&station.connection, &station.service_path, "service.path"),
         StationService::ServiceMod4 => (
-            station.connection_mod4.as_ref().unwrap_or(&station.connection),
+            station
+                .connection_mod4
+                .as_ref()
+                .unwrap_or(&station.connection),
             &station.mod4_path,
             "service_mod4.path",
         ),

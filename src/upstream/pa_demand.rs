@@ -135,10 +135,21 @@ fn soap_fault(env: &Envelope) -> Option<UpstreamError> {
     if !env.is_soap11() {
         return None;
     }
-    let fault = env.body()?.children.first().filter(|c| c.is(SOAP11_NS, "Fault"))?;
+    let fault = env
+        .body()?
+        .children
+        .first()
+        .filter(|c| c.is(SOAP11_NS, "Fault"))?;
     Some(UpstreamError::SoapFault {
-        code: fault.child_text("faultcode").unwrap_or_default().trim().to_owned(),
-        string: fault.child_text("faultstring").unwrap_or_default().to_owned(),
+        code: fault
+            .child_text("faultcode")
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        string: fault
+            .child_text("faultstring")
+            .unwrap_or_default()
+            .to_owned(),
     })
 }
 

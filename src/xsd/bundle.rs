@@ -14,10 +14,16 @@ pub struct Bundle {
 /// schemas from disk at run time.
 const EMBEDDED: &[(&str, &[u8])] = &[
     ("envelope.xsd", include_bytes!("../../xsd/envelope.xsd")),
-    ("sac-common-types-1.0.xsd", include_bytes!("../../xsd/sac-common-types-1.0.xsd")),
+    (
+        "sac-common-types-1.0.xsd",
+        include_bytes!("../../xsd/sac-common-types-1.0.xsd"),
+    ),
     ("nodeForPsp.xsd", include_bytes!("../../xsd/nodeForPsp.xsd")),
     ("paForNode.xsd", include_bytes!("../../xsd/paForNode.xsd")),
-    ("CatalogoServizi_2_0_0.xsd", include_bytes!("../../xsd/CatalogoServizi_2_0_0.xsd")),
+    (
+        "CatalogoServizi_2_0_0.xsd",
+        include_bytes!("../../xsd/CatalogoServizi_2_0_0.xsd"),
+    ),
 ];
 
 impl Bundle {

@@ -84,12 +84,11 @@ impl Schema {
             bundle,
             entry: entry.to_owned(),
         });
-        let compiled = ffi::CompiledSchema::compile(&inner.bundle, entry).map_err(|issues| {
-            CompileError {
+        let compiled =
+            ffi::CompiledSchema::compile(&inner.bundle, entry).map_err(|issues| CompileError {
                 entry: entry.to_owned(),
                 issues,
-            }
-        })?;
+            })?;
         remember(&inner, compiled);
         Ok(Self { inner })
     }

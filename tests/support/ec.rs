@@ -36,7 +36,9 @@ impl Received {
     pub fn header(&self, name: &str) -> Option<String> {
         self.head.lines().find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
         })
     }
 }
@@ -60,7 +62,9 @@ impl TestEc {
         let me = ec.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((tcp, _)) = listener.accept().await else { return };
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
                 let me = me.clone();
                 tokio::spawn(async move { me.serve(tcp).await });
             }
@@ -81,7 +85,9 @@ impl TestEc {
     }
 
     async fn serve(&self, mut tcp: TcpStream) {
-        let Some(req) = read_request(&mut tcp).await else { return };
+        let Some(req) = read_request(&mut tcp).await else {
+            return;
+        };
         self.received.lock().expect("lock").push(req);
         let b = self.behaviour.lock().expect("lock").clone();
         act(&mut tcp, b).await;
@@ -156,7 +162,9 @@ async fn read_request(tcp: &mut TcpStream) -> Option<Received> {
         .lines()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            k.trim().eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+            k.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse::<usize>().ok())?
         })
         .unwrap_or(0);
     let mut body = buf[head_end + 4..].to_vec();

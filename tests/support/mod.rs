@@ -28,7 +28,8 @@ pub fn repo() -> PathBuf {
 
 /// The conformance registry (fixtures/registry/conformance.json) as JSON, to edit per test.
 pub fn conformance_registry() -> Value {
-    let text = std::fs::read_to_string(repo().join("fixtures/registry/conformance.json")).expect("fixture");
+    let text = std::fs::read_to_string(repo().join("fixtures/registry/conformance.json"))
+        .expect("fixture");
     serde_json::from_str(&text).expect("fixture JSON")
 }
 
@@ -44,8 +45,9 @@ pub fn point_stations_at(registry: &mut Value, port: u16) {
 /// A running gateway and what it was started with.
 pub struct TestGateway {
     pub url: String,
-    pub gateway: Arc<Gateway>,
-    pub dir: tempfile::TempDir,
+    /// The in-process gateway; `None` for a client of a gateway running elsewhere.
+    pub gateway: Option<Arc<Gateway>>,
+    pub dir: Option<tempfile::TempDir>,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
@@ -62,21 +64,33 @@ impl TestGateway {
     pub async fn start(registry: &Value, extra_settings: &str) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let registry_path = dir.path().join("registry.json");
-        std::fs::write(&registry_path, serde_json::to_vec(registry).expect("json")).expect("write registry");
+        std::fs::write(&registry_path, serde_json::to_vec(registry).expect("json"))
+            .expect("write registry");
         let settings_text = format!(
             "listen = \"127.0.0.1:0\"\nregistry = {:?}\nservice_schema_dir = {:?}\n{extra_settings}\n",
             registry_path.display().to_string(),
             repo().join("xsd/catalogo-servizi").display().to_string()
         );
-        let settings = Settings::from_toml(&settings_text, dir.path(), "test settings").expect("settings");
+        let settings =
+            Settings::from_toml(&settings_text, dir.path(), "test settings").expect("settings");
         let gateway = Arc::new(Gateway::build(settings).expect("gateway builds"));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(Server::new(listener, gateway.clone()).run(std::future::pending()));
         Self {
             url: format!("http://{addr}"),
-            gateway,
-            dir,
+            gateway: Some(gateway),
+            dir: Some(dir),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+
+    /// A client for a gateway started by other means (the demo binary).
+    pub fn client_for(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            gateway: None,
+            dir: None,
             client: Client::builder(TokioExecutor::new()).build_http(),
         }
     }
@@ -90,7 +104,11 @@ impl TestGateway {
         if let Some(a) = soap_action {
             req = req.header("SOAPAction", a);
         }
-        self.send(req.body(Full::new(Bytes::from(body.to_owned()))).expect("request")).await
+        self.send(
+            req.body(Full::new(Bytes::from(body.to_owned())))
+                .expect("request"),
+        )
+        .await
     }
 
     pub async fn get(&self, path_and_query: &str) -> Answer {
@@ -120,12 +138,20 @@ impl TestGateway {
 
     /// Sends a demandPaymentNotice and checks the transport contract of a business answer.
     pub async fn demand(&self, body: &str) -> Response {
-        let a = self.post("/node-for-psp/v1", Some("demandPaymentNotice"), body).await;
+        let a = self
+            .post("/node-for-psp/v1", Some("demandPaymentNotice"), body)
+            .await;
         business(a, "demandPaymentNoticeResponse")
     }
 
     pub async fn catalog(&self, body: &str) -> Response {
-        let a = self.post("/node-for-psp/v1", Some("nodoChiediCatalogoServiziV2"), body).await;
+        let a = self
+            .post(
+                "/node-for-psp/v1",
+                Some("nodoChiediCatalogoServiziV2"),
+                body,
+            )
+            .await;
         business(a, "nodoChiediCatalogoServiziV2Response")
     }
 }
@@ -133,7 +159,12 @@ impl TestGateway {
 /// Asserts HTTP 200, the SOAP content type, validity against the official schemas and the
 /// operation's own response element, and returns the parsed response.
 pub fn business(a: Answer, element: &str) -> Response {
-    assert_eq!(a.status, StatusCode::OK, "business answers are HTTP 200: {}", a.body);
+    assert_eq!(
+        a.status,
+        StatusCode::OK,
+        "business answers are HTTP 200: {}",
+        a.body
+    );
     assert_eq!(a.content_type, "text/xml; charset=UTF-8");
     official::assert_valid_node_for_psp(&a.body);
     let r = Response::parse(&a.body);
@@ -187,7 +218,12 @@ impl Response {
         });
         // Children must be unqualified, as in the official schemas.
         for n in payload.descendants().skip(1).filter(|n| n.is_element()) {
-            assert_eq!(n.tag_name().namespace(), None, "child {} is qualified", n.tag_name().name());
+            assert_eq!(
+                n.tag_name().namespace(),
+                None,
+                "child {} is qualified",
+                n.tag_name().name()
+            );
         }
         Self {
             raw: xml.to_owned(),
@@ -200,11 +236,16 @@ impl Response {
     }
 
     pub fn get(&self, path: &str) -> Option<&str> {
-        self.leaves.iter().find(|(k, _)| k == path).map(|(_, v)| v.as_str())
+        self.leaves
+            .iter()
+            .find(|(k, _)| k == path)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn fault(&self) -> &Fault {
-        self.fault.as_ref().unwrap_or_else(|| panic!("no fault in {}", self.raw))
+        self.fault
+            .as_ref()
+            .unwrap_or_else(|| panic!("no fault in {}", self.raw))
     }
 
     pub fn paths(&self) -> Vec<&str> {
@@ -310,7 +351,11 @@ impl Default for CatalogReq {
 
 impl CatalogReq {
     pub fn xml(&self) -> String {
-        let opt = |name: &str, v: &Option<String>| v.as_ref().map(|v| format!("<{name}>{v}</{name}>")).unwrap_or_default();
+        let opt = |name: &str, v: &Option<String>| {
+            v.as_ref()
+                .map(|v| format!("<{name}>{v}</{name}>"))
+                .unwrap_or_default()
+        };
         nfp_envelope(&format!(
             "<nod:nodoChiediCatalogoServiziV2Request><identificativoPSP>{}</identificativoPSP><identificativoIntermediarioPSP>{}</identificativoIntermediarioPSP><identificativoCanale>{}</identificativoCanale><password>{}</password>{}{}{}</nod:nodoChiediCatalogoServiziV2Request>",
             self.psp,

@@ -84,7 +84,11 @@ fn check(schema: &Schema, xml: &str, what: &str) {
 pub fn assert_valid_node_for_psp(xml: &str) {
     match official() {
         Some(o) => check(&o.node_for_psp, xml, "response (official nodeForPsp.xsd)"),
-        None => check(&project().node_for_psp, xml, "response (project nodeForPsp.xsd)"),
+        None => check(
+            &project().node_for_psp,
+            xml,
+            "response (project nodeForPsp.xsd)",
+        ),
     }
 }
 
@@ -92,14 +96,26 @@ pub fn assert_valid_node_for_psp(xml: &str) {
 pub fn assert_valid_pa_for_node(xml: &str) {
     match official() {
         Some(o) => check(&o.pa_for_node, xml, "EC request (official paForNode.xsd)"),
-        None => check(&project().pa_for_node, xml, "EC request (project paForNode.xsd)"),
+        None => check(
+            &project().pa_for_node,
+            xml,
+            "EC request (project paForNode.xsd)",
+        ),
     }
 }
 
 /// A decoded `listaCatalogoServizi` document.
 pub fn assert_valid_catalog(xml: &str) {
     match official() {
-        Some(o) => check(&o.catalog_v2, xml, "catalog (official CatalogoServizi_2_0_0.xsd)"),
-        None => check(&project().catalog_v2, xml, "catalog (project CatalogoServizi_2_0_0.xsd)"),
+        Some(o) => check(
+            &o.catalog_v2,
+            xml,
+            "catalog (official CatalogoServizi_2_0_0.xsd)",
+        ),
+        None => check(
+            &project().catalog_v2,
+            xml,
+            "catalog (project CatalogoServizi_2_0_0.xsd)",
+        ),
     }
 }

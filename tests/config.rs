@@ -1,0 +1,238 @@
+//! Configuration through the real binary: `check-config` on the demo, on compressed registries,
+//! and on broken documents whose errors must name the map, key and field.
+
+mod support;
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use support::conformance_registry;
+
+const BIN: &str = env!("CARGO_BIN_EXE_sanp-gateway");
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn check_config(settings: &Path) -> Run {
+    let out = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(settings)
+        .output()
+        .expect("run sanp-gateway");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Writes `registry` (already encoded) and settings pointing at it; returns the settings path.
+fn setup(dir: &Path, registry: &[u8], extra: &str) -> std::path::PathBuf {
+    std::fs::write(dir.join("registry.bin"), registry).expect("write registry");
+    let settings = dir.join("gateway.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "registry = \"registry.bin\"\nservice_schema_dir = {:?}\n{extra}",
+            support::repo()
+                .join("xsd/catalogo-servizi")
+                .display()
+                .to_string()
+        ),
+    )
+    .expect("write settings");
+    settings
+}
+
+#[test]
+fn the_demo_configuration_checks_out() {
+    let r = check_config(&support::repo().join("fixtures/demo/gateway.toml"));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("registry version \"1764140000000000001\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("3 services, 3 subject services; 3 service schemas"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// The Node's cache is stored gzip (api-config-cache) or zlib (node-cfg-sync): both load.
+#[test]
+fn plain_gzip_and_zlib_registries_load() {
+    let json = serde_json::to_vec(&conformance_registry()).expect("json");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&json).expect("gzip");
+    let mut zl = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    zl.write_all(&json).expect("zlib");
+    for (name, bytes) in [
+        ("plain", json.clone()),
+        ("gzip", gz.finish().expect("gzip")),
+        ("zlib", zl.finish().expect("zlib")),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let r = check_config(&setup(dir.path(), &bytes, ""));
+        assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
+        assert!(
+            r.stdout
+                .contains("registry version \"1700000000000000042\""),
+            "{name}: {}",
+            r.stdout
+        );
+    }
+}
+
+/// A broken registry is refused with exit 78 and an error naming map, key and field.
+#[test]
+fn invalid_registries_are_refused_naming_map_key_and_field() {
+    let edits: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+        (
+            "missing enabled",
+            Box::new(|r| {
+                r["psps"]["PSP_OK"]
+                    .as_object_mut()
+                    .map(|o| o.remove("enabled"));
+            }),
+            "psps[\"PSP_OK\"].enabled: required",
+        ),
+        (
+            "null enabled",
+            Box::new(|r| r["channels"]["CH_OK"]["enabled"] = Value::Null),
+            "channels[\"CH_OK\"].enabled: required",
+        ),
+        (
+            "port as text",
+            Box::new(|r| {
+                r["stations"]["77777777777_01"]["connection"]["port"] = Value::from("eighty")
+            }),
+            "map \"stations\", key \"77777777777_01\", field \"connection.port\"",
+        ),
+        (
+            "bad protocol",
+            Box::new(|r| {
+                r["stations"]["77777777777_01"]["connection"]["protocol"] = Value::from("FTP")
+            }),
+            "stations[\"77777777777_01\"].connection.protocol",
+        ),
+        (
+            "bad date",
+            Box::new(|r| {
+                r["cdsSubjectServices"]["00042"]["start_date"] = Value::from("31/12/2024")
+            }),
+            "cdsSubjectServices[\"00042\"].start_date",
+        ),
+        (
+            "service id of 6",
+            Box::new(|r| {
+                r["cdsServices"]["00001"]["id"] = Value::from("000001");
+            }),
+            "cdsServices[\"00001\"].id",
+        ),
+        (
+            "description of 71",
+            Box::new(|r| r["cdsServices"]["00001"]["description"] = Value::from("d".repeat(71))),
+            "cdsServices[\"00001\"].description: 71 characters, expected 1 to 70",
+        ),
+        (
+            "key and code differ",
+            Box::new(|r| r["psps"]["PSP_OK"]["psp_code"] = Value::from("OTHER")),
+            "psps[\"PSP_OK\"].psp_code",
+        ),
+        (
+            "boolean as Y",
+            Box::new(|r| r["psps"]["PSP_OK"]["enabled"] = Value::from("maybe")),
+            "field \"enabled\"",
+        ),
+    ];
+    for (name, edit, needle) in edits {
+        let mut registry = conformance_registry();
+        edit(&mut registry);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let r = check_config(&setup(
+            dir.path(),
+            &serde_json::to_vec(&registry).expect("json"),
+            "",
+        ));
+        assert_eq!(r.code, Some(78), "{name}: {}", r.stdout);
+        assert!(
+            r.stderr.contains(needle),
+            "{name}: {:?} lacks {needle:?}",
+            r.stderr
+        );
+    }
+}
+
+/// Tolerance: unknown fields, nulls for optional data, Y/N booleans and epoch dates are accepted.
+#[test]
+fn unknown_fields_nulls_and_both_date_encodings_are_tolerated() {
+    let mut registry = conformance_registry();
+    registry["someFutureMap"] = serde_json::json!({"x": {"y": 1}});
+    registry["psps"]["PSP_OK"]["brand_new_field"] = Value::from(42);
+    registry["psps"]["PSP_OK"]["enabled"] = Value::from("Y");
+    registry["cdsSubjectServices"]["00042"]["start_date"] = Value::from(1_704_063_600.0);
+    registry["cdsSubjectServices"]["00042"]["end_date"] = Value::Null;
+    registry["creditorInstitutions"]["77777777777"]["business_name"] = Value::Null;
+    registry["ibans"] = Value::Null;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = check_config(&setup(
+        dir.path(),
+        &serde_json::to_vec(&registry).expect("json"),
+        "",
+    ));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+}
+
+#[test]
+fn a_service_without_its_schema_is_refused() {
+    let mut registry = conformance_registry();
+    registry["cdsServices"]["00002"]["reference_xsd"] = Value::from("Missing_1_0_0.xsd");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let r = check_config(&setup(
+        dir.path(),
+        &serde_json::to_vec(&registry).expect("json"),
+        "",
+    ));
+    assert_eq!(r.code, Some(78));
+    assert!(
+        r.stderr
+            .contains("cdsServices[\"00002\"].reference_xsd: Missing_1_0_0.xsd is not in"),
+        "{}",
+        r.stderr
+    );
+    // In pass-through mode service schemas are not needed.
+    let r = check_config(&setup(
+        dir.path(),
+        &serde_json::to_vec(&registry).expect("json"),
+        "[validation]\ndati_specifici_servizio = \"pass_through\"\n",
+    ));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+}
+
+#[test]
+fn settings_errors_name_the_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let settings = setup(dir.path(), b"{}", "[ec]\ntimeout = 5\n");
+    let r = check_config(&settings);
+    assert_eq!(r.code, Some(78));
+    assert!(r.stderr.contains("unknown field `timeout`"), "{}", r.stderr);
+    let r = check_config(&dir.path().join("absent.toml"));
+    assert_eq!(r.code, Some(78));
+    assert!(r.stderr.contains("cannot read settings"), "{}", r.stderr);
+}
+
+/// Passwords never appear in what check-config prints.
+#[test]
+fn check_config_output_carries_no_password() {
+    let r = check_config(&support::repo().join("fixtures/demo/gateway.toml"));
+    assert!(!r.stdout.contains("DemoPwd001") && !r.stderr.contains("DemoPwd001"));
+}
