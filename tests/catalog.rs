@@ -26,10 +26,18 @@ struct Entry {
 fn catalog_of(r: &support::Response) -> (String, Vec<Entry>) {
     assert_eq!(r.outcome, "OK", "{}", r.raw);
     let b64 = r.get("xmlCatalogoServizi").expect("xmlCatalogoServizi");
-    assert!(!b64.contains(['\n', '\r', ' ']), "base64 without line breaks");
-    let bytes = base64::engine::general_purpose::STANDARD.decode(b64).expect("standard base64");
+    assert!(
+        !b64.contains(['\n', '\r', ' ']),
+        "base64 without line breaks"
+    );
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("standard base64");
     let xml = String::from_utf8(bytes).expect("UTF-8");
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{xml}");
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+        "{xml}"
+    );
     let doc = roxmltree::Document::parse(&xml).expect("well-formed catalog");
     let root = doc.root_element();
     assert!(root.has_tag_name((CS_NS, "listaCatalogoServizi")), "{xml}");
@@ -38,7 +46,12 @@ fn catalog_of(r: &support::Response) -> (String, Vec<Entry>) {
         .filter(|n| n.is_element())
         .map(|c| {
             assert_eq!(c.tag_name().namespace(), None, "children are unqualified");
-            let text = |name: &str| c.children().find(|n| n.has_tag_name(name)).and_then(|n| n.text()).map(str::to_owned);
+            let text = |name: &str| {
+                c.children()
+                    .find(|n| n.has_tag_name(name))
+                    .and_then(|n| n.text())
+                    .map(str::to_owned)
+            };
             let subjects = c
                 .descendants()
                 .filter(|n| n.has_tag_name("idSoggettoServizio"))
@@ -61,7 +74,12 @@ fn catalog_of(r: &support::Response) -> (String, Vec<Entry>) {
 fn ids(entries: &[Entry]) -> Vec<(&str, Vec<&str>)> {
     entries
         .iter()
-        .map(|e| (e.id.as_str(), e.subjects.iter().map(String::as_str).collect()))
+        .map(|e| {
+            (
+                e.id.as_str(),
+                e.subjects.iter().map(String::as_str).collect(),
+            )
+        })
         .collect()
 }
 
@@ -77,7 +95,10 @@ async fn full_catalog_lists_version_two_services_without_expired_associations() 
         vec![
             (
                 "00001",
-                vec!["00003", "00004", "00005", "00006", "00007", "00008", "00009", "00010", "00011", "00042", "00044", "80003"]
+                vec![
+                    "00003", "00004", "00005", "00006", "00007", "00008", "00009", "00010",
+                    "00011", "00042", "00044", "80003"
+                ]
             ),
             ("00002", vec!["00043"]),
             ("00003", vec!["00045"]),
@@ -108,13 +129,39 @@ async fn filters_select_by_domain_category_and_fee() {
         let gw = &gw;
         async move { catalog_of(&gw.catalog(&req.xml()).await).1 }
     };
-    let by_domain = run(CatalogReq { domain: Some("66666666666".into()), ..CatalogReq::default() }).await;
-    assert_eq!(ids(&by_domain), vec![("00001", vec!["00044"]), ("00003", vec!["00045"])]);
-    let by_category = run(CatalogReq { category: Some("Pratiche amministrative".into()), ..CatalogReq::default() }).await;
-    assert_eq!(ids(&by_category), vec![("00002", vec!["00043"]), ("00003", vec!["00045"])]);
-    let with_fee = run(CatalogReq { fee: Some("Y".into()), ..CatalogReq::default() }).await;
-    assert_eq!(ids(&with_fee), vec![("00001", vec!["00044"]), ("00002", vec!["00043"])]);
-    let without_fee = run(CatalogReq { fee: Some("N".into()), domain: Some("66666666666".into()), ..CatalogReq::default() }).await;
+    let by_domain = run(CatalogReq {
+        domain: Some("66666666666".into()),
+        ..CatalogReq::default()
+    })
+    .await;
+    assert_eq!(
+        ids(&by_domain),
+        vec![("00001", vec!["00044"]), ("00003", vec!["00045"])]
+    );
+    let by_category = run(CatalogReq {
+        category: Some("Pratiche amministrative".into()),
+        ..CatalogReq::default()
+    })
+    .await;
+    assert_eq!(
+        ids(&by_category),
+        vec![("00002", vec!["00043"]), ("00003", vec!["00045"])]
+    );
+    let with_fee = run(CatalogReq {
+        fee: Some("Y".into()),
+        ..CatalogReq::default()
+    })
+    .await;
+    assert_eq!(
+        ids(&with_fee),
+        vec![("00001", vec!["00044"]), ("00002", vec!["00043"])]
+    );
+    let without_fee = run(CatalogReq {
+        fee: Some("N".into()),
+        domain: Some("66666666666".into()),
+        ..CatalogReq::default()
+    })
+    .await;
     assert_eq!(ids(&without_fee), vec![("00003", vec!["00045"])]);
     let combined = run(CatalogReq {
         domain: Some("77777777777".into()),
@@ -123,7 +170,10 @@ async fn filters_select_by_domain_category_and_fee() {
         ..CatalogReq::default()
     })
     .await;
-    assert!(combined.is_empty(), "77777777777 has no Tributi association with a fee");
+    assert!(
+        combined.is_empty(),
+        "77777777777 has no Tributi association with a fee"
+    );
 }
 
 /// An empty result is OK with the empty root element (as the Node does for the v1 catalog),
@@ -131,7 +181,15 @@ async fn filters_select_by_domain_category_and_fee() {
 #[tokio::test]
 async fn empty_result_is_ok_with_an_empty_list() {
     let gw = gateway().await;
-    let r = gw.catalog(&CatalogReq { category: Some("Nessuna".into()), ..CatalogReq::default() }.xml()).await;
+    let r = gw
+        .catalog(
+            &CatalogReq {
+                category: Some("Nessuna".into()),
+                ..CatalogReq::default()
+            }
+            .xml(),
+        )
+        .await;
     let (xml, entries) = catalog_of(&r);
     assert!(entries.is_empty());
     assert_eq!(
@@ -139,7 +197,10 @@ async fn empty_result_is_ok_with_an_empty_list() {
         format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><cs:listaCatalogoServizi xmlns:cs=\"{CS_NS}\"/>")
     );
     if let Some(o) = support::official::official() {
-        assert!(o.catalog_v2.validate(xml.as_bytes()).is_err(), "documented deviation from the v2 schema");
+        assert!(
+            o.catalog_v2.validate(xml.as_bytes()).is_err(),
+            "documented deviation from the v2 schema"
+        );
     }
 }
 
@@ -149,24 +210,129 @@ async fn empty_result_is_ok_with_an_empty_list() {
 async fn domain_and_caller_checks_answer_their_faults() {
     let gw = gateway().await;
     let cases: Vec<(&str, CatalogReq, &str, &str)> = vec![
-        ("unknown domain", CatalogReq { domain: Some("12345678901".into()), ..CatalogReq::default() }, "PPT_DOMINIO_SCONOSCIUTO", "Identificativo Dominio sconosciuto."),
-        ("disabled domain", CatalogReq { domain: Some("77777777778".into()), ..CatalogReq::default() }, "PPT_DOMINIO_DISABILITATO", "Dominio disabilitato."),
-        ("unknown PSP", CatalogReq { psp: "PSP_NONE".into(), ..CatalogReq::default() }, "PPT_PSP_SCONOSCIUTO", "PSP sconosciuto."),
-        ("disabled broker", CatalogReq { broker: "BROKER_DISABLED".into(), ..CatalogReq::default() }, "PPT_INTERMEDIARIO_PSP_DISABILITATO", "Intermediario psp disabilitato."),
-        ("unknown channel", CatalogReq { channel: "CH_NONE".into(), ..CatalogReq::default() }, "PPT_CANALE_SCONOSCIUTO", "Canale sconosciuto."),
-        ("wrong password", CatalogReq { password: "Password02".into(), ..CatalogReq::default() }, "PPT_AUTENTICAZIONE", "Errore di autenticazione."),
-        ("channel of another broker", CatalogReq { channel: "CH_NOEXT".into(), ..CatalogReq::default() }, "PPT_AUTORIZZAZIONE", "Il richiedente non ha i diritti per l'operazione."),
-        ("caller before domain", CatalogReq { psp: "PSP_DISABLED".into(), domain: Some("12345678901".into()), ..CatalogReq::default() }, "PPT_PSP_DISABILITATO", "PSP conosciuto ma disabilitato da configurazione."),
-        ("commissione X", CatalogReq { fee: Some("X".into()), ..CatalogReq::default() }, "PPT_SINTASSI_EXTRAXSD", "Errore di sintassi extra XSD."),
-        ("categoria of 36", CatalogReq { category: Some("c".repeat(36)), ..CatalogReq::default() }, "PPT_SINTASSI_EXTRAXSD", "Errore di sintassi extra XSD."),
-        ("empty identificativoDominio", CatalogReq { domain: Some(String::new()), ..CatalogReq::default() }, "PPT_SINTASSI_EXTRAXSD", "Errore di sintassi extra XSD."),
-        ("password of 16", CatalogReq { password: "Password01234567".into(), ..CatalogReq::default() }, "PPT_SINTASSI_EXTRAXSD", "Errore di sintassi extra XSD."),
+        (
+            "unknown domain",
+            CatalogReq {
+                domain: Some("12345678901".into()),
+                ..CatalogReq::default()
+            },
+            "PPT_DOMINIO_SCONOSCIUTO",
+            "Identificativo Dominio sconosciuto.",
+        ),
+        (
+            "disabled domain",
+            CatalogReq {
+                domain: Some("77777777778".into()),
+                ..CatalogReq::default()
+            },
+            "PPT_DOMINIO_DISABILITATO",
+            "Dominio disabilitato.",
+        ),
+        (
+            "unknown PSP",
+            CatalogReq {
+                psp: "PSP_NONE".into(),
+                ..CatalogReq::default()
+            },
+            "PPT_PSP_SCONOSCIUTO",
+            "PSP sconosciuto.",
+        ),
+        (
+            "disabled broker",
+            CatalogReq {
+                broker: "BROKER_DISABLED".into(),
+                ..CatalogReq::default()
+            },
+            "PPT_INTERMEDIARIO_PSP_DISABILITATO",
+            "Intermediario psp disabilitato.",
+        ),
+        (
+            "unknown channel",
+            CatalogReq {
+                channel: "CH_NONE".into(),
+                ..CatalogReq::default()
+            },
+            "PPT_CANALE_SCONOSCIUTO",
+            "Canale sconosciuto.",
+        ),
+        (
+            "wrong password",
+            CatalogReq {
+                password: "Password02".into(),
+                ..CatalogReq::default()
+            },
+            "PPT_AUTENTICAZIONE",
+            "Errore di autenticazione.",
+        ),
+        (
+            "channel of another broker",
+            CatalogReq {
+                channel: "CH_NOEXT".into(),
+                ..CatalogReq::default()
+            },
+            "PPT_AUTORIZZAZIONE",
+            "Il richiedente non ha i diritti per l'operazione.",
+        ),
+        (
+            "caller before domain",
+            CatalogReq {
+                psp: "PSP_DISABLED".into(),
+                domain: Some("12345678901".into()),
+                ..CatalogReq::default()
+            },
+            "PPT_PSP_DISABILITATO",
+            "PSP conosciuto ma disabilitato da configurazione.",
+        ),
+        (
+            "commissione X",
+            CatalogReq {
+                fee: Some("X".into()),
+                ..CatalogReq::default()
+            },
+            "PPT_SINTASSI_EXTRAXSD",
+            "Errore di sintassi extra XSD.",
+        ),
+        (
+            "categoria of 36",
+            CatalogReq {
+                category: Some("c".repeat(36)),
+                ..CatalogReq::default()
+            },
+            "PPT_SINTASSI_EXTRAXSD",
+            "Errore di sintassi extra XSD.",
+        ),
+        (
+            "empty identificativoDominio",
+            CatalogReq {
+                domain: Some(String::new()),
+                ..CatalogReq::default()
+            },
+            "PPT_SINTASSI_EXTRAXSD",
+            "Errore di sintassi extra XSD.",
+        ),
+        (
+            "password of 16",
+            CatalogReq {
+                password: "Password01234567".into(),
+                ..CatalogReq::default()
+            },
+            "PPT_SINTASSI_EXTRAXSD",
+            "Errore di sintassi extra XSD.",
+        ),
     ];
     for (name, req, code, string) in cases {
         let r = gw.catalog(&req.xml()).await;
         assert_eq!(r.outcome, "KO", "{name}");
         let f = r.fault();
-        assert_eq!((f.code.as_str(), f.string.as_str(), f.id.as_str()), (code, string, "NodoDeiPagamentiSPC"), "{name}");
-        assert_eq!(r.get("xmlCatalogoServizi"), None, "{name}: a KO carries no catalog");
+        assert_eq!(
+            (f.code.as_str(), f.string.as_str(), f.id.as_str()),
+            (code, string, "NodoDeiPagamentiSPC"),
+            "{name}"
+        );
+        assert_eq!(
+            r.get("xmlCatalogoServizi"),
+            None,
+            "{name}: a KO carries no catalog"
+        );
     }
 }

@@ -10,6 +10,9 @@ use std::process::Command;
 use serde_json::Value;
 use support::conformance_registry;
 
+/// A change made to the conformance registry.
+type Edit = Box<dyn Fn(&mut Value)>;
+
 const BIN: &str = env!("CARGO_BIN_EXE_sanp-gateway");
 
 struct Run {
@@ -95,7 +98,7 @@ fn plain_gzip_and_zlib_registries_load() {
 /// A broken registry is refused with exit 78 and an error naming map, key and field.
 #[test]
 fn invalid_registries_are_refused_naming_map_key_and_field() {
-    let edits: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+    let edits: Vec<(&str, Edit, &str)> = vec![
         (
             "missing enabled",
             Box::new(|r| {

@@ -13,7 +13,10 @@ async fn gateway() -> (TestEc, TestGateway) {
     let ec = TestEc::start(ec::reply(ec::ok_answer())).await;
     let mut registry = conformance_registry();
     point_stations_at(&mut registry, ec.port());
-    (ec, TestGateway::start(&registry, "[limits]\nmax_body_bytes = 65536\n").await)
+    (
+        ec,
+        TestGateway::start(&registry, "[limits]\nmax_body_bytes = 65536\n").await,
+    )
 }
 
 /// A router fault: status, SOAP 1.1 Fault with faultcode/faultstring/detail as the Node writes it.
@@ -25,37 +28,91 @@ fn assert_fault(a: &Answer, status: StatusCode, code: &str, string: &str, detail
         .descendants()
         .find(|n| n.has_tag_name(("http://schemas.xmlsoap.org/soap/envelope/", "Fault")))
         .expect("soap:Fault");
-    let text = |name: &str| fault.children().find(|n| n.has_tag_name(name)).and_then(|n| n.text()).unwrap_or("");
-    assert_eq!((text("faultcode"), text("faultstring"), text("detail")), (code, string, detail));
+    let text = |name: &str| {
+        fault
+            .children()
+            .find(|n| n.has_tag_name(name))
+            .and_then(|n| n.text())
+            .unwrap_or("")
+    };
+    assert_eq!(
+        (text("faultcode"), text("faultstring"), text("detail")),
+        (code, string, detail)
+    );
     // The Node puts plain text in <detail>; SOAP 1.1's schema wants elements there. Everything
     // else of the fault is schema-valid, which we check by removing the detail.
-    let without_detail = a.body.replace(&format!("<detail>{}</detail>", xml_escape(detail)), "");
+    let without_detail = a
+        .body
+        .replace(&format!("<detail>{}</detail>", xml_escape(detail)), "");
     support::official::assert_valid_node_for_psp(&without_detail);
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 #[tokio::test]
 async fn unreadable_xml_is_a_400_xml_stream_exc() {
     let (_ec, gw) = gateway().await;
     for body in ["", "not xml", "<soapenv:Envelope", "<a></b>", "<a/><b/>"] {
-        let a = gw.post("/webservices/input", Some("demandPaymentNotice"), body).await;
-        assert_fault(&a, StatusCode::BAD_REQUEST, "soap:Client", "XML_STREAM_EXC", "Errore richiesta non leggibile");
+        let a = gw
+            .post("/webservices/input", Some("demandPaymentNotice"), body)
+            .await;
+        assert_fault(
+            &a,
+            StatusCode::BAD_REQUEST,
+            "soap:Client",
+            "XML_STREAM_EXC",
+            "Errore richiesta non leggibile",
+        );
     }
 }
 
 #[tokio::test]
 async fn no_operation_and_unknown_actions_are_400s() {
     let (_ec, gw) = gateway().await;
-    let a = gw.post("/webservices/input", None, &support::nfp_envelope("")).await;
-    assert_fault(&a, StatusCode::BAD_REQUEST, "soap:Client", "NO_OPERATION", "Operazione non leggibile da SOAPAction o Body");
-    let a = gw.post("/webservices/input", Some("activatePaymentNotice"), &Demand::default().xml()).await;
-    assert_fault(&a, StatusCode::BAD_REQUEST, "PPT_SOAPACTION_ERRATA", "SOAPAction errata.", "SOAPAction \"activatePaymentNotice\" errata");
+    let a = gw
+        .post("/webservices/input", None, &support::nfp_envelope(""))
+        .await;
+    assert_fault(
+        &a,
+        StatusCode::BAD_REQUEST,
+        "soap:Client",
+        "NO_OPERATION",
+        "Operazione non leggibile da SOAPAction o Body",
+    );
+    let a = gw
+        .post(
+            "/webservices/input",
+            Some("activatePaymentNotice"),
+            &Demand::default().xml(),
+        )
+        .await;
+    assert_fault(
+        &a,
+        StatusCode::BAD_REQUEST,
+        "PPT_SOAPACTION_ERRATA",
+        "SOAPAction errata.",
+        "SOAPAction \"activatePaymentNotice\" errata",
+    );
     // Without SOAPAction, an unknown Body element is an unknown operation too.
-    let a = gw.post("/webservices/input", None, &support::nfp_envelope("<nod:verifyPaymentNoticeReq/>")).await;
-    assert_fault(&a, StatusCode::BAD_REQUEST, "PPT_SOAPACTION_ERRATA", "SOAPAction errata.", "SOAPAction \"verifyPaymentNoticeReq\" errata");
+    let a = gw
+        .post(
+            "/webservices/input",
+            None,
+            &support::nfp_envelope("<nod:verifyPaymentNoticeReq/>"),
+        )
+        .await;
+    assert_fault(
+        &a,
+        StatusCode::BAD_REQUEST,
+        "PPT_SOAPACTION_ERRATA",
+        "SOAPAction errata.",
+        "SOAPAction \"verifyPaymentNoticeReq\" errata",
+    );
 }
 
 /// SOAPAction bare or quoted (zeep quotes it), empty or absent (then the Body decides), on
@@ -64,25 +121,54 @@ async fn no_operation_and_unknown_actions_are_400s() {
 async fn dispatch_on_soapaction_or_body_on_any_path() {
     let (_ec, gw) = gateway().await;
     let demand = Demand::default().xml();
-    for path in ["/webservices/input", "/node-for-psp/v1", "/nodo-per-psp-richiesta-avvisi/v1", "/nodo/webservices/input/", "/"] {
-        for action in [Some("demandPaymentNotice"), Some("\"demandPaymentNotice\""), Some("\"\""), Some(""), None] {
+    for path in [
+        "/webservices/input",
+        "/node-for-psp/v1",
+        "/nodo-per-psp-richiesta-avvisi/v1",
+        "/nodo/webservices/input/",
+        "/",
+    ] {
+        for action in [
+            Some("demandPaymentNotice"),
+            Some("\"demandPaymentNotice\""),
+            Some("\"\""),
+            Some(""),
+            None,
+        ] {
             let a = gw.post(path, action, &demand).await;
             let r = support::business(a, "demandPaymentNoticeResponse");
             assert_eq!(r.outcome, "OK", "{path} {action:?}: {}", r.raw);
         }
     }
-    let a = gw.post("/webservices/input", None, &CatalogReq::default().xml()).await;
-    assert_eq!(support::business(a, "nodoChiediCatalogoServiziV2Response").outcome, "OK");
+    let a = gw
+        .post("/webservices/input", None, &CatalogReq::default().xml())
+        .await;
+    assert_eq!(
+        support::business(a, "nodoChiediCatalogoServiziV2Response").outcome,
+        "OK"
+    );
 }
 
 /// A Body that does not match the SOAPAction is a syntax KO in the SOAPAction's response element.
 #[tokio::test]
 async fn body_not_matching_the_soapaction_is_a_syntax_ko() {
     let (ec, gw) = gateway().await;
-    let a = gw.post("/node-for-psp/v1", Some("demandPaymentNotice"), &CatalogReq::default().xml()).await;
+    let a = gw
+        .post(
+            "/node-for-psp/v1",
+            Some("demandPaymentNotice"),
+            &CatalogReq::default().xml(),
+        )
+        .await;
     let r = support::business(a, "demandPaymentNoticeResponse");
     assert_eq!(r.fault().code, "PPT_SINTASSI_EXTRAXSD");
-    let a = gw.post("/node-for-psp/v1", Some("nodoChiediCatalogoServiziV2"), &Demand::default().xml()).await;
+    let a = gw
+        .post(
+            "/node-for-psp/v1",
+            Some("nodoChiediCatalogoServiziV2"),
+            &Demand::default().xml(),
+        )
+        .await;
     let r = support::business(a, "nodoChiediCatalogoServiziV2Response");
     assert_eq!(r.fault().code, "PPT_SINTASSI_EXTRAXSD");
     assert!(ec.received().is_empty());
@@ -91,9 +177,21 @@ async fn body_not_matching_the_soapaction_is_a_syntax_ko() {
 #[tokio::test]
 async fn oversized_bodies_are_413_and_the_gateway_keeps_serving() {
     let (_ec, gw) = gateway().await;
-    let big = Demand { data: "A".repeat(70_000), ..Demand::default() }.xml();
-    let a = gw.post("/node-for-psp/v1", Some("demandPaymentNotice"), &big).await;
-    assert_fault(&a, StatusCode::PAYLOAD_TOO_LARGE, "soap:Client", "PAYLOAD_TOO_LARGE", "Richiesta oltre 65536 byte");
+    let big = Demand {
+        data: "A".repeat(70_000),
+        ..Demand::default()
+    }
+    .xml();
+    let a = gw
+        .post("/node-for-psp/v1", Some("demandPaymentNotice"), &big)
+        .await;
+    assert_fault(
+        &a,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "soap:Client",
+        "PAYLOAD_TOO_LARGE",
+        "Richiesta oltre 65536 byte",
+    );
     assert_eq!(gw.demand(&Demand::default().xml()).await.outcome, "OK");
 }
 
@@ -110,17 +208,53 @@ async fn charsets_follow_the_content_type() {
             .expect("request")
     };
     // Latin-1 bytes declared as such are decoded: "è" is one character of idPSP.
-    let latin1: Vec<u8> = Demand { psp: "PSP\u{e8}".into(), ..Demand::default() }.xml().chars().map(|c| c as u8).collect();
-    let a = gw.send(send("text/xml; charset=ISO-8859-1", latin1.clone())).await;
-    assert_eq!(support::business(a, "demandPaymentNoticeResponse").fault().code, "PPT_PSP_SCONOSCIUTO");
+    let latin1: Vec<u8> = Demand {
+        psp: "PSP\u{e8}".into(),
+        ..Demand::default()
+    }
+    .xml()
+    .chars()
+    .map(|c| c as u8)
+    .collect();
+    let a = gw
+        .send(send("text/xml; charset=ISO-8859-1", latin1.clone()))
+        .await;
+    assert_eq!(
+        support::business(a, "demandPaymentNoticeResponse")
+            .fault()
+            .code,
+        "PPT_PSP_SCONOSCIUTO"
+    );
     // The same bytes declared (or defaulted) as UTF-8 are not decodable.
     let a = gw.send(send("text/xml", latin1)).await;
-    assert_fault(&a, StatusCode::BAD_REQUEST, "PPT_SYSTEM_ERROR", "Errore generico.", "Error, data encoding is not UTF-8");
-    let a = gw.send(send("application/xml; charset=utf-16", b"<a/>".to_vec())).await;
-    assert_fault(&a, StatusCode::BAD_REQUEST, "PPT_SYSTEM_ERROR", "Errore generico.", "Error, data encoding is not utf-16");
+    assert_fault(
+        &a,
+        StatusCode::BAD_REQUEST,
+        "PPT_SYSTEM_ERROR",
+        "Errore generico.",
+        "Error, data encoding is not UTF-8",
+    );
+    let a = gw
+        .send(send("application/xml; charset=utf-16", b"<a/>".to_vec()))
+        .await;
+    assert_fault(
+        &a,
+        StatusCode::BAD_REQUEST,
+        "PPT_SYSTEM_ERROR",
+        "Errore generico.",
+        "Error, data encoding is not utf-16",
+    );
     // application/xml (the Node's own test suite) is fine.
-    let a = gw.send(send("application/xml", Demand::default().xml().into_bytes())).await;
-    assert_eq!(support::business(a, "demandPaymentNoticeResponse").outcome, "OK");
+    let a = gw
+        .send(send(
+            "application/xml",
+            Demand::default().xml().into_bytes(),
+        ))
+        .await;
+    assert_eq!(
+        support::business(a, "demandPaymentNoticeResponse").outcome,
+        "OK"
+    );
 }
 
 #[tokio::test]
@@ -159,8 +293,13 @@ async fn wsdl_and_schemas_are_published_with_this_gateways_address() {
     let mut fetched = Vec::new();
     while let Some(text) = todo.pop() {
         let doc = roxmltree::Document::parse(&text).expect("XML");
-        for loc in doc.descendants().filter_map(|n| n.attribute("schemaLocation")) {
-            let rel = loc.strip_prefix(&gw.url).unwrap_or_else(|| panic!("absolute location on the gateway: {loc}"));
+        for loc in doc
+            .descendants()
+            .filter_map(|n| n.attribute("schemaLocation"))
+        {
+            let rel = loc
+                .strip_prefix(&gw.url)
+                .unwrap_or_else(|| panic!("absolute location on the gateway: {loc}"));
             if fetched.iter().any(|f: &String| f == rel) {
                 continue;
             }
@@ -171,9 +310,21 @@ async fn wsdl_and_schemas_are_published_with_this_gateways_address() {
         }
     }
     fetched.sort();
-    assert_eq!(fetched, ["/node-for-psp/v1?xsd=nodeForPsp.xsd", "/node-for-psp/v1?xsd=sac-common-types-1.0.xsd"]);
+    assert_eq!(
+        fetched,
+        [
+            "/node-for-psp/v1?xsd=nodeForPsp.xsd",
+            "/node-for-psp/v1?xsd=sac-common-types-1.0.xsd"
+        ]
+    );
     let pa = gw.get("/webservices/input?wsdl=paForNode").await;
     assert!(pa.body.contains("soapAction=\"paDemandPaymentNotice\""));
-    assert_eq!(gw.get("/node-for-psp/v1?xsd=../../etc/passwd").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(gw.get("/node-for-psp/v1?wsdl=nope").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        gw.get("/node-for-psp/v1?xsd=../../etc/passwd").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        gw.get("/node-for-psp/v1?wsdl=nope").await.status,
+        StatusCode::NOT_FOUND
+    );
 }

@@ -47,7 +47,8 @@ async fn defective_ec_answers_are_errore_response() {
     };
     let option = {
         let start = ok.find(option_open).expect("option");
-        let end = ok.find("</paymentOptionDescription>").expect("option end") + "</paymentOptionDescription>".len();
+        let end = ok.find("</paymentOptionDescription>").expect("option end")
+            + "</paymentOptionDescription>".len();
         ok[start..end].to_owned()
     };
     let long141 = "x".repeat(141);
@@ -127,10 +128,19 @@ async fn defective_ec_answers_are_errore_response() {
         let f = r.fault();
         assert_eq!(
             (f.code.as_str(), f.string.as_str(), f.id.as_str()),
-            ("PPT_STAZIONE_INT_PA_ERRORE_RESPONSE", "Errore di risposta dalla stazione.", "NodoDeiPagamentiSPC"),
+            (
+                "PPT_STAZIONE_INT_PA_ERRORE_RESPONSE",
+                "Errore di risposta dalla stazione.",
+                "NodoDeiPagamentiSPC"
+            ),
             "{name}: {f:?}"
         );
-        assert!(f.description.as_deref().is_some_and(|d| d.starts_with("Stazione 77777777777_01: risposta non valida")), "{name}: {f:?}");
+        assert!(
+            f.description
+                .as_deref()
+                .is_some_and(|d| d.starts_with("Stazione 77777777777_01: risposta non valida")),
+            "{name}: {f:?}"
+        );
     }
 }
 
@@ -154,7 +164,14 @@ async fn ec_ko_is_errore_emesso_da_paa_with_the_extended_fault_bean_per_broker()
         }
     );
     let r = gw
-        .demand(&Demand { broker: "BROKER_NOEXT".into(), channel: "CH_NOEXT".into(), ..Demand::default() }.xml())
+        .demand(
+            &Demand {
+                broker: "BROKER_NOEXT".into(),
+                channel: "CH_NOEXT".into(),
+                ..Demand::default()
+            }
+            .xml(),
+        )
         .await;
     assert_eq!(
         r.fault(),
@@ -173,7 +190,11 @@ async fn ec_ko_is_errore_emesso_da_paa_with_the_extended_fault_bean_per_broker()
 /// A KO whose faultCode is not a PAA_ code is still the EC's error (CNARES8: codes are not checked).
 #[tokio::test]
 async fn any_ec_fault_code_is_accepted() {
-    let (_ec, gw) = setup(ec::reply(ec::ko_answer().replace("PAA_SEMANTICA", "ciao")), "").await;
+    let (_ec, gw) = setup(
+        ec::reply(ec::ko_answer().replace("PAA_SEMANTICA", "ciao")),
+        "",
+    )
+    .await;
     let r = gw.demand(&Demand::default().xml()).await;
     assert_eq!(r.fault().code, "PPT_ERRORE_EMESSO_DA_PAA");
     assert_eq!(r.fault().original_code.as_deref(), Some("ciao"));
@@ -185,19 +206,57 @@ async fn unreachable_stations_are_irraggiungibile() {
     let (ec, gw) = setup(ec::reply(ec::ok_answer()), "").await;
     let fault = "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body><soapenv:Fault><faultcode>soapenv:Server</faultcode><faultstring>boom</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>";
     let cases: Vec<(&str, Behaviour, &str)> = vec![
-        ("HTTP 500 with a SOAP Fault", Behaviour::Reply { status: 500, body: fault.into() }, "SOAP Fault soapenv:Server"),
-        ("HTTP 200 with a SOAP Fault", Behaviour::Reply { status: 200, body: fault.into() }, "SOAP Fault soapenv:Server"),
-        ("HTTP 404 (wrong path, PG-108)", Behaviour::Reply { status: 404, body: "not found".into() }, "risposta HTTP 404"),
-        ("HTTP 503 with a valid body", Behaviour::Reply { status: 503, body: ec::ok_answer() }, "risposta HTTP 503"),
-        ("connection reset", Behaviour::Reset, "connessione non riuscita"),
+        (
+            "HTTP 500 with a SOAP Fault",
+            Behaviour::Reply {
+                status: 500,
+                body: fault.into(),
+            },
+            "SOAP Fault soapenv:Server",
+        ),
+        (
+            "HTTP 200 with a SOAP Fault",
+            Behaviour::Reply {
+                status: 200,
+                body: fault.into(),
+            },
+            "SOAP Fault soapenv:Server",
+        ),
+        (
+            "HTTP 404 (wrong path, PG-108)",
+            Behaviour::Reply {
+                status: 404,
+                body: "not found".into(),
+            },
+            "risposta HTTP 404",
+        ),
+        (
+            "HTTP 503 with a valid body",
+            Behaviour::Reply {
+                status: 503,
+                body: ec::ok_answer(),
+            },
+            "risposta HTTP 503",
+        ),
+        (
+            "connection reset",
+            Behaviour::Reset,
+            "connessione non riuscita",
+        ),
     ];
     for (name, b, needle) in cases {
         ec.set(b);
         let r = gw.demand(&Demand::default().xml()).await;
         let f = r.fault();
-        assert_eq!(f.code, "PPT_STAZIONE_INT_PA_IRRAGGIUNGIBILE", "{name}: {f:?}");
+        assert_eq!(
+            f.code, "PPT_STAZIONE_INT_PA_IRRAGGIUNGIBILE",
+            "{name}: {f:?}"
+        );
         assert_eq!(f.string, "Errore di connessione verso la Stazione.");
-        assert!(f.description.as_deref().is_some_and(|d| d.contains(needle)), "{name}: {f:?}");
+        assert!(
+            f.description.as_deref().is_some_and(|d| d.contains(needle)),
+            "{name}: {f:?}"
+        );
     }
     // A station whose port has nothing listening.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -209,19 +268,39 @@ async fn unreachable_stations_are_irraggiungibile() {
     let r = gw.demand(&Demand::default().xml()).await;
     assert_eq!(r.fault().code, "PPT_STAZIONE_INT_PA_IRRAGGIUNGIBILE");
     // A station without the configured service path.
-    let r = gw.demand(&Demand { subject_service: "00010".into(), ..Demand::default() }.xml()).await;
+    let r = gw
+        .demand(
+            &Demand {
+                subject_service: "00010".into(),
+                ..Demand::default()
+            }
+            .xml(),
+        )
+        .await;
     assert_eq!(r.fault().code, "PPT_STAZIONE_INT_PA_IRRAGGIUNGIBILE");
-    assert_eq!(r.fault().description.as_deref(), Some("Stazione 77777777777_06: endpoint non configurato"));
+    assert_eq!(
+        r.fault().description.as_deref(),
+        Some("Stazione 77777777777_06: endpoint non configurato")
+    );
 }
 
 /// An EC that floods is cut off at `ec.max_response_bytes` ⇒ ERRORE_RESPONSE, and the gateway
 /// keeps serving.
 #[tokio::test]
 async fn a_flooding_ec_gets_a_bounded_read() {
-    let (ec, gw) = setup(Behaviour::Huge { len: 64 * 1024 * 1024 }, "[ec]\nmax_response_bytes = 65536\n").await;
+    let (ec, gw) = setup(
+        Behaviour::Huge {
+            len: 64 * 1024 * 1024,
+        },
+        "[ec]\nmax_response_bytes = 65536\n",
+    )
+    .await;
     let r = gw.demand(&Demand::default().xml()).await;
     assert_eq!(r.fault().code, "PPT_STAZIONE_INT_PA_ERRORE_RESPONSE");
-    assert_eq!(r.fault().description.as_deref(), Some("Stazione 77777777777_01: risposta oltre 65536 byte"));
+    assert_eq!(
+        r.fault().description.as_deref(),
+        Some("Stazione 77777777777_01: risposta oltre 65536 byte")
+    );
     ec.set(ec::reply(ec::ok_answer()));
     assert_eq!(gw.demand(&Demand::default().xml()).await.outcome, "OK");
 }
@@ -230,21 +309,40 @@ async fn a_flooding_ec_gets_a_bounded_read() {
 /// takes milliseconds.
 #[tokio::test(flavor = "current_thread", start_paused = true)]
 async fn a_slow_ec_times_out_after_seven_seconds() {
-    let (ec, gw) = setup(Behaviour::Delay(Duration::from_secs(10), Box::new(ec::reply(ec::ok_answer()))), "").await;
+    let (ec, gw) = setup(
+        Behaviour::Delay(
+            Duration::from_secs(10),
+            Box::new(ec::reply(ec::ok_answer())),
+        ),
+        "",
+    )
+    .await;
     let started = tokio::time::Instant::now();
     let r = gw.demand(&Demand::default().xml()).await;
     let f = r.fault();
     assert_eq!(f.code, "PPT_STAZIONE_INT_PA_TIMEOUT", "{f:?}");
     assert_eq!(f.string, "Timeout risposta dalla Stazione.");
-    assert_eq!(f.description.as_deref(), Some("Stazione 77777777777_01: nessuna risposta entro 7000 ms"));
+    assert_eq!(
+        f.description.as_deref(),
+        Some("Stazione 77777777777_01: nessuna risposta entro 7000 ms")
+    );
     let waited = started.elapsed();
-    assert!(waited >= Duration::from_secs(7) && waited < Duration::from_secs(8), "{waited:?}");
+    assert!(
+        waited >= Duration::from_secs(7) && waited < Duration::from_secs(8),
+        "{waited:?}"
+    );
     // Just under the deadline is still an answer.
-    ec.set(Behaviour::Delay(Duration::from_millis(6_900), Box::new(ec::reply(ec::ok_answer()))));
+    ec.set(Behaviour::Delay(
+        Duration::from_millis(6_900),
+        Box::new(ec::reply(ec::ok_answer())),
+    ));
     assert_eq!(gw.demand(&Demand::default().xml()).await.outcome, "OK");
     // A body that never ends is a timeout too.
     ec.set(Behaviour::Stall { len: 10_000 });
-    assert_eq!(gw.demand(&Demand::default().xml()).await.fault().code, "PPT_STAZIONE_INT_PA_TIMEOUT");
+    assert_eq!(
+        gw.demand(&Demand::default().xml()).await.fault().code,
+        "PPT_STAZIONE_INT_PA_TIMEOUT"
+    );
 }
 
 /// `ec.stations.<code>.timeout_ms` overrides the default for that station only.
@@ -258,6 +356,9 @@ async fn per_station_timeout_overrides_the_default() {
     let started = tokio::time::Instant::now();
     let r = gw.demand(&Demand::default().xml()).await;
     assert_eq!(r.fault().code, "PPT_STAZIONE_INT_PA_TIMEOUT");
-    assert_eq!(r.fault().description.as_deref(), Some("Stazione 77777777777_01: nessuna risposta entro 2000 ms"));
+    assert_eq!(
+        r.fault().description.as_deref(),
+        Some("Stazione 77777777777_01: nessuna risposta entro 2000 ms")
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
 }
