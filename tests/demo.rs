@@ -21,7 +21,7 @@ impl Drop for Demo {
 
 /// Runs the binary exactly as the README does (from the repository root, default ports).
 fn start_demo() -> Demo {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sanp-gateway"))
+    let child = Command::new(env!("CARGO_BIN_EXE_sanp-gateway"))
         .arg("demo")
         .current_dir(support::repo())
         .env("RUST_LOG", "warn")
@@ -29,7 +29,9 @@ fn start_demo() -> Demo {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("start the demo");
-    let stdout = child.stdout.take().expect("stdout");
+    // Owned by the guard from here on, so every exit path kills and reaps it.
+    let mut demo = Demo(child);
+    let stdout = demo.0.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -45,7 +47,7 @@ fn start_demo() -> Demo {
                 seen.push_str(&line);
                 seen.push('\n');
                 if line.contains("fixtures/demo/demand.xml") {
-                    return Demo(child);
+                    return demo;
                 }
             }
             Err(_) => {

@@ -53,7 +53,7 @@ async fn defective_ec_answers_are_errore_response() {
     };
     let long141 = "x".repeat(141);
     let cases: Vec<(&str, String)> = vec![
-        ("03 Body missing", format!("<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Header/></soapenv:Envelope>")),
+        ("03 Body missing", "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Header/></soapenv:Envelope>".to_owned()),
         ("04 Body empty", swap(&ok, &ok[ok.find(soap_body_open).expect("body")..ok.find("</soapenv:Body>").expect("end")], soap_body_open)),
         ("05 response element missing", ok.replace("pafn:paDemandPaymentNoticeResponse", "pafn:somethingElse")),
         ("06 response element unwrapped", unwrap(&ok.replace("<pafn:paDemandPaymentNoticeResponse>", "<w>").replace("</pafn:paDemandPaymentNoticeResponse>", "</w>"), "w")),
