@@ -319,6 +319,12 @@ async fn wsdl_and_schemas_are_published_with_this_gateways_address() {
     );
     let pa = gw.get("/webservices/input?wsdl=paForNode").await;
     assert!(pa.body.contains("soapAction=\"paDemandPaymentNotice\""));
+    // The EC implements paForNode: its address is not rewritten to the gateway.
+    assert!(
+        !pa.body.contains(&format!("location=\"{}", gw.url)),
+        "{}",
+        pa.body
+    );
     assert_eq!(
         gw.get("/node-for-psp/v1?xsd=../../etc/passwd").await.status,
         StatusCode::NOT_FOUND

@@ -9,23 +9,25 @@ use http_body_util::Full;
 use super::http::{plain, Body};
 use crate::soap::write::escape;
 
-/// A published WSDL: name in `?wsdl=<name>`, text, and the `soap:address` placeholder to rewrite.
+/// A published WSDL: name in `?wsdl=<name>`, text, and the `soap:address` placeholder that is
+/// replaced by this gateway's URL (`None` for contracts the gateway does not serve itself).
 struct Wsdl {
     name: &'static str,
     text: &'static str,
-    address: &'static str,
+    address: Option<&'static str>,
 }
 
 const WSDLS: &[Wsdl] = &[
     Wsdl {
         name: "nodeForPsp",
         text: include_str!("../../wsdl/nodeForPsp.wsdl"),
-        address: "http://127.0.0.1:8080/node-for-psp/v1",
+        address: Some("http://127.0.0.1:8080/node-for-psp/v1"),
     },
     Wsdl {
         name: "paForNode",
         text: include_str!("../../wsdl/paForNode.wsdl"),
-        address: "http://127.0.0.1:8090/pagopa/paForNode",
+        // The EC implements paForNode: its address stays a placeholder for EC implementers.
+        address: None,
     },
 ];
 
@@ -93,11 +95,14 @@ fn authority(headers: &HeaderMap, listen: SocketAddr) -> String {
 }
 
 fn rewrite_wsdl(w: &Wsdl, base: &str) -> String {
-    let base = escape(base);
-    rewrite_imports(w.text, &base).replace(
-        &format!("location=\"{}\"", w.address),
-        &format!("location=\"{base}\""),
-    )
+    let text = rewrite_imports(w.text, base);
+    match w.address {
+        Some(placeholder) => text.replace(
+            &format!("location=\"{placeholder}\""),
+            &format!("location=\"{}\"", escape(base)),
+        ),
+        None => text,
+    }
 }
 
 /// Points every `schemaLocation` at `<base>?xsd=<file name>`.
@@ -142,6 +147,9 @@ mod tests {
             "schemaLocation=\"https://gw.example:8443/node-for-psp/v1?xsd=nodeForPsp.xsd\""
         ));
         assert!(!out.contains("127.0.0.1:8080"));
+        let pa = rewrite_wsdl(&WSDLS[1], "https://gw.example:8443/x");
+        assert!(pa.contains("location=\"http://127.0.0.1:8090/pagopa/paForNode\""));
+        assert!(pa.contains("schemaLocation=\"https://gw.example:8443/x?xsd=paForNode.xsd\""));
         let x = rewrite_imports(XSDS[0].1, "http://h/p");
         assert!(x.contains("schemaLocation=\"http://h/p?xsd=sac-common-types-1.0.xsd\""));
     }
