@@ -250,8 +250,9 @@ mod tests {
         // 2024-03-31 00:59:59Z is still CET; 01:00Z starts CEST.
         assert_eq!(rome_offset(1_711_846_799), 3_600);
         assert_eq!(rome_offset(1_711_846_800), 7_200);
-        // 22:30Z on 31 Dec is already 1 Jan in Rome.
-        assert_eq!(Timestamp::from_epoch(1_704_061_800).date, d("2024-01-01"));
+        // 23:30Z on 31 Dec is already 1 Jan in Rome; 22:30Z is not.
+        assert_eq!(Timestamp::from_epoch(1_704_065_400).date, d("2024-01-01"));
+        assert_eq!(Timestamp::from_epoch(1_704_061_800).date, d("2023-12-31"));
     }
 
     #[test]
