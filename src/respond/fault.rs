@@ -151,6 +151,28 @@ pub enum Failure {
     Ec { ec_domain: String, fault: EcFault },
 }
 
+impl Failure {
+    /// The failure as it may be logged: the citizen's service data (and validator messages that
+    /// quote them) never reach the logs.
+    pub fn for_log(&self) -> String {
+        match self {
+            Failure::ServiceData(ServiceDataError::Invalid { xsd, .. }) => {
+                format!("service data: datiSpecificiServizio does not match {xsd}")
+            }
+            Failure::ServiceData(
+                ServiceDataError::NotBase64(_)
+                | ServiceDataError::NotUtf8
+                | ServiceDataError::NotXml(_)
+                | ServiceDataError::NoSchema(_),
+            )
+            | Failure::Syntax(_)
+            | Failure::Check(_)
+            | Failure::Upstream { .. }
+            | Failure::Ec { .. } => self.to_string(),
+        }
+    }
+}
+
 fn node(code: FaultCode, description: impl Into<String>) -> FaultBean {
     FaultBean {
         code,

@@ -75,7 +75,7 @@ fn log_reply(reply: &Reply, path: &str, elapsed_ms: f64) {
             psp = reply.psp.as_deref().unwrap_or(""),
             outcome,
             fault_code,
-            cause = %failure,
+            cause = failure.for_log(),
             elapsed_ms,
             "request served"
         ),
