@@ -132,25 +132,14 @@ async fn demand(gw: &Gateway, live: &Arc<Live>, env: &Envelope, raw: &[u8]) -> R
         }
     }
     .await;
-    match outcome {
-        Ok(notice) => Reply {
-            body: respond::demand::ok(&notice),
-            operation: op,
-            psp,
-            fault: None,
-            failure: None,
-        },
-        Err(failure) => {
-            let bean = fault_bean(&failure, extended);
-            Reply {
-                body: respond::demand::ko(&bean),
-                operation: op,
-                psp,
-                fault: Some(bean.code),
-                failure: Some(failure),
-            }
-        }
-    }
+    finish(
+        op,
+        psp,
+        outcome,
+        extended,
+        respond::demand::ok,
+        respond::demand::ko,
+    )
 }
 
 fn catalog_v2(gw: &Gateway, live: &Arc<Live>, env: &Envelope, raw: &[u8]) -> Reply {
@@ -166,20 +155,39 @@ fn catalog_v2(gw: &Gateway, live: &Arc<Live>, env: &Envelope, raw: &[u8]) -> Rep
         let filter = respond::catalog::CatalogFilter::v2(&req, now());
         Ok(respond::catalog::document_v2(&live.snapshot, &filter))
     })();
+    // The catalog never reaches an EC, so the extended fault bean never applies.
+    finish(
+        op,
+        psp,
+        outcome,
+        false,
+        |d: &String| respond::catalog::ok_v2(d),
+        respond::catalog::ko_v2,
+    )
+}
+
+/// Renders an operation's outcome as its OK or KO document and records what the log needs.
+fn finish<T>(
+    operation: Operation,
+    psp: Option<String>,
+    outcome: Result<T, Failure>,
+    extended_fault_bean: bool,
+    ok: impl FnOnce(&T) -> String,
+    ko: impl FnOnce(&respond::FaultBean) -> String,
+) -> Reply {
     match outcome {
-        Ok(document) => Reply {
-            body: respond::catalog::ok_v2(&document),
-            operation: op,
+        Ok(value) => Reply {
+            body: ok(&value),
+            operation,
             psp,
             fault: None,
             failure: None,
         },
         Err(failure) => {
-            // The catalog never reaches an EC, so the extended fault bean never applies.
-            let bean = fault_bean(&failure, false);
+            let bean = fault_bean(&failure, extended_fault_bean);
             Reply {
-                body: respond::catalog::ko_v2(&bean),
-                operation: op,
+                body: ko(&bean),
+                operation,
                 psp,
                 fault: Some(bean.code),
                 failure: Some(failure),

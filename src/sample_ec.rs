@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use http::{header, HeaderValue, Request, Response, StatusCode};
+use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -20,6 +20,7 @@ use tokio::net::TcpListener;
 use crate::message::PA_FOR_NODE_NS;
 use crate::soap::write::XmlOut;
 use crate::soap::{self, Envelope, Limits};
+use crate::transport::http::xml;
 use crate::xsd::{Contract, Schema};
 
 /// The service data that make the sample EC refuse the demand.
@@ -92,36 +93,25 @@ async fn answer(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
 }
 
 fn demand(state: &State, body: &[u8]) -> String {
+    let syntax_ko = |id: &str, e: &dyn std::fmt::Display| {
+        ko(
+            "PAA_SINTASSI_XSD",
+            "Errore di sintassi XSD.",
+            id,
+            &e.to_string(),
+        )
+    };
     let env = match soap::tree::parse(body, &Limits::default()) {
         Ok(root) => Envelope::new(root),
-        Err(e) => {
-            return ko(
-                "PAA_SINTASSI_XSD",
-                "Errore di sintassi XSD.",
-                "-",
-                &e.to_string(),
-            )
-        }
+        Err(e) => return syntax_ko("-", &e),
     };
     let payload = match env.payload(PA_FOR_NODE_NS, "paDemandPaymentNoticeRequest") {
         Ok(p) => p,
-        Err(e) => {
-            return ko(
-                "PAA_SINTASSI_XSD",
-                "Errore di sintassi XSD.",
-                "-",
-                &e.to_string(),
-            )
-        }
+        Err(e) => return syntax_ko("-", &e),
     };
     let id_pa = payload.child_text("idPA").unwrap_or("-").to_owned();
     if let Err(e) = state.schema.validate(body) {
-        return ko(
-            "PAA_SINTASSI_XSD",
-            "Errore di sintassi XSD.",
-            &id_pa,
-            &e.to_string(),
-        );
+        return syntax_ko(&id_pa, &e);
     }
     let data = payload
         .child_text("datiSpecificiServizioRequest")
@@ -200,16 +190,6 @@ pub fn notice_number(segregation_code: u8, sequence: u64) -> String {
         .bytes()
         .fold(0u64, |acc, b| (acc * 10 + u64::from(b - b'0')) % 93);
     format!("{prefix}{check:02}")
-}
-
-fn xml(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/xml; charset=UTF-8"),
-    );
-    r
 }
 
 #[cfg(test)]

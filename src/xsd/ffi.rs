@@ -47,6 +47,7 @@ type EntityLoaderFn =
 #[link(name = "xml2")]
 extern "C" {
     fn xmlInitParser();
+    fn xmlSchemaInitTypes();
     fn xmlSetExternalEntityLoader(f: EntityLoaderFn);
     fn xmlSetStructuredErrorFunc(ctx: *mut c_void, handler: Option<StructuredErrorFn>);
     fn xmlParserInputBufferCreateMem(mem: *const c_char, size: c_int, enc: c_int) -> *mut c_void;
@@ -115,9 +116,13 @@ thread_local! {
 /// Initialises libxml2 once per process and silences its per-thread default error output.
 fn init() {
     INIT.call_once(|| {
-        // SAFETY: called once, before any other libxml2 call made by this crate.
+        // SAFETY: called once, before any other libxml2 call made by this crate. libxml2 2.9
+        // initialises its table of built-in schema types lazily and without a lock, so two
+        // threads compiling their first schema at once could corrupt it (seen in tests: every
+        // `xs:string` became `xs:gMonth`); initialising it here, under the `Once`, avoids that.
         unsafe {
             xmlInitParser();
+            xmlSchemaInitTypes();
             xmlSetExternalEntityLoader(bundle_loader);
         }
     });

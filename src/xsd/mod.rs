@@ -214,6 +214,25 @@ mod tests {
         assert!(ok);
     }
 
+    /// Many threads compiling their first schemas at once (libxml2's lazy type table was racy).
+    #[test]
+    fn concurrent_first_compilations_agree() {
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let c = Contract::load().expect("contract compiles on every thread");
+                    c.node_for_psp.validate(demand("X").as_bytes()).is_ok()
+                })
+            })
+            .collect();
+        for h in handles {
+            assert!(h.join().expect("thread"));
+        }
+    }
+
     #[test]
     fn external_entities_are_never_loaded() {
         let c = Contract::load().expect("contract compiles");
