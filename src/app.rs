@@ -7,8 +7,8 @@ use arc_swap::ArcSwap;
 use crate::checks::{ServiceSchemaError, ServiceSchemas};
 use crate::registry::{self, LoadError, Snapshot};
 use crate::settings::{ServiceDataMode, Settings};
-use crate::upstream::client::ClientSetupError;
-use crate::upstream::{EcClient, EcTls};
+use crate::transport::tls::{TlsServer, TlsSetupError};
+use crate::upstream::{ClientSetupError, EcClients};
 use crate::xsd::{CompileError, Contract};
 
 /// What one registry document gives the pipeline: the snapshot and its services' schemas.
@@ -22,7 +22,9 @@ pub struct Live {
 pub struct Gateway {
     pub settings: Settings,
     pub contract: Contract,
-    pub ec: EcClient,
+    pub ec: EcClients,
+    /// The listener's TLS (`None` with `plain_http = true`).
+    pub tls: Option<TlsServer>,
     live: ArcSwap<Live>,
 }
 
@@ -43,21 +45,21 @@ pub enum StartError {
     Contract(#[from] CompileError),
     #[error("EC client: {0}")]
     Client(#[from] ClientSetupError),
+    #[error("listener TLS: {0}")]
+    Tls(#[from] TlsSetupError),
 }
 
 impl Gateway {
     pub fn build(settings: Settings) -> Result<Self, StartError> {
         let contract = Contract::load()?;
         let live = load_live(&settings)?;
-        let ec = EcClient::new(&EcTls {
-            ca_file: settings.ec.ca_file.as_deref(),
-            cert_file: settings.ec.cert_file.as_deref(),
-            key_file: settings.ec.key_file.as_deref(),
-        })?;
+        let ec = EcClients::new(&settings.ec)?;
+        let tls = settings.tls.as_ref().map(TlsServer::load).transpose()?;
         Ok(Self {
             settings,
             contract,
             ec,
+            tls,
             live: ArcSwap::from_pointee(live),
         })
     }

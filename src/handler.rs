@@ -8,7 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::app::{Gateway, Live};
 use crate::checks;
-use crate::message::{CatalogV2Request, DemandRequest, Operation};
+use crate::message::{Caller, CatalogV2Request, DemandRequest, Operation};
+use crate::pki::ClientIdentity;
 use crate::respond::{self, fault_bean, Failure, FaultCode, RouterError, SyntaxError};
 use crate::settings::ServiceDataMode;
 use crate::soap::{self, Envelope};
@@ -39,6 +40,7 @@ pub async fn handle_soap(
     gw: &Gateway,
     soap_action: Option<&str>,
     body: &[u8],
+    identity: Option<&ClientIdentity>,
 ) -> Result<Reply, RouterError> {
     let root = soap::tree::parse(body, &gw.settings.limits.xml).map_err(RouterError::Unreadable)?;
     let env = Envelope::new(root);
@@ -46,8 +48,8 @@ pub async fn handle_soap(
     // One snapshot for the whole request, however long the station takes.
     let live = gw.live();
     Ok(match operation {
-        Operation::DemandPaymentNotice => demand(gw, &live, &env, body).await,
-        Operation::NodoChiediCatalogoServiziV2 => catalog_v2(gw, &live, &env, body),
+        Operation::DemandPaymentNotice => demand(gw, &live, &env, body, identity).await,
+        Operation::NodoChiediCatalogoServiziV2 => catalog_v2(gw, &live, &env, body, identity),
     })
 }
 
@@ -91,7 +93,25 @@ fn syntax<'e>(
     Ok(payload)
 }
 
-async fn demand(gw: &Gateway, live: &Arc<Live>, env: &Envelope, raw: &[u8]) -> Reply {
+/// The certificate binding comes before the Node's own checks, so a caller cannot learn which
+/// PSPs, brokers or channels exist by trying identifiers its certificate does not cover.
+fn bound(gw: &Gateway, identity: Option<&ClientIdentity>, caller: &Caller) -> Result<(), Failure> {
+    checks::check_certificate(
+        &gw.settings.bindings,
+        gw.settings.client_auth(),
+        identity,
+        caller,
+    )
+    .map_err(Failure::Check)
+}
+
+async fn demand(
+    gw: &Gateway,
+    live: &Arc<Live>,
+    env: &Envelope,
+    raw: &[u8],
+    identity: Option<&ClientIdentity>,
+) -> Reply {
     let op = Operation::DemandPaymentNotice;
     let mut psp = None;
     let mut extended = false;
@@ -100,6 +120,7 @@ async fn demand(gw: &Gateway, live: &Arc<Live>, env: &Envelope, raw: &[u8]) -> R
         let req = DemandRequest::from_payload(payload)
             .map_err(|e| Failure::Syntax(SyntaxError::Missing(e)))?;
         psp = Some(req.caller.psp.clone());
+        bound(gw, identity, &req.caller)?;
         let caller = checks::check_caller(&live.snapshot, &req.caller).map_err(Failure::Check)?;
         extended = caller.extended_fault_bean();
         let permit = checks::check_demand(&live.snapshot, &req.subject_service_id, now())
@@ -114,7 +135,7 @@ async fn demand(gw: &Gateway, live: &Arc<Live>, env: &Envelope, raw: &[u8]) -> R
             .map_err(Failure::ServiceData)?;
         }
         let ctx = pa_demand::CallContext {
-            client: &gw.ec,
+            clients: &gw.ec,
             settings: &gw.settings.ec,
             answer_schema: &gw.contract.pa_for_node,
             limits: &gw.settings.limits.xml,
@@ -142,7 +163,13 @@ async fn demand(gw: &Gateway, live: &Arc<Live>, env: &Envelope, raw: &[u8]) -> R
     )
 }
 
-fn catalog_v2(gw: &Gateway, live: &Arc<Live>, env: &Envelope, raw: &[u8]) -> Reply {
+fn catalog_v2(
+    gw: &Gateway,
+    live: &Arc<Live>,
+    env: &Envelope,
+    raw: &[u8],
+    identity: Option<&ClientIdentity>,
+) -> Reply {
     let op = Operation::NodoChiediCatalogoServiziV2;
     let mut psp = None;
     let outcome = (|| {
@@ -150,6 +177,7 @@ fn catalog_v2(gw: &Gateway, live: &Arc<Live>, env: &Envelope, raw: &[u8]) -> Rep
         let req = CatalogV2Request::from_payload(payload)
             .map_err(|e| Failure::Syntax(SyntaxError::Missing(e)))?;
         psp = Some(req.caller.psp.clone());
+        bound(gw, identity, &req.caller)?;
         checks::check_caller(&live.snapshot, &req.caller).map_err(Failure::Check)?;
         checks::check_domain(&live.snapshot, req.domain.as_deref()).map_err(Failure::Check)?;
         let filter = respond::catalog::CatalogFilter::v2(&req, now());

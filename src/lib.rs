@@ -22,6 +22,7 @@ pub mod checks;
 pub mod handler;
 pub mod message;
 pub mod observe;
+pub mod pki;
 pub mod registry;
 pub mod respond;
 pub mod sample_ec;

@@ -35,8 +35,14 @@ pub enum ServiceDataMode {
 #[serde(deny_unknown_fields)]
 struct RawSettings {
     listen: Option<String>,
+    #[serde(default)]
+    plain_http: bool,
+    tls_reload_interval_ms: Option<u64>,
     registry: PathBuf,
     service_schema_dir: Option<PathBuf>,
+    tls: Option<RawServerTls>,
+    #[serde(default)]
+    psp_bindings: Vec<RawBinding>,
     #[serde(default)]
     ec: RawEc,
     #[serde(default)]
@@ -47,13 +53,49 @@ struct RawSettings {
     log: RawLog,
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServerTls {
+    cert_file: PathBuf,
+    key_file: PathBuf,
+    client_ca_file: Option<PathBuf>,
+    #[serde(default)]
+    crl_files: Vec<PathBuf>,
+    handshake_timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBinding {
+    broker: String,
+    #[serde(default)]
+    psps: Vec<String>,
+    #[serde(default)]
+    channels: Vec<String>,
+    #[serde(default)]
+    sha256: Vec<String>,
+    #[serde(default)]
+    issuer_serial: Vec<RawIssuerSerial>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIssuerSerial {
+    issuer: String,
+    serial: String,
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawEc {
     timeout_ms: Option<u64>,
+    connect_timeout_ms: Option<u64>,
     station_service: Option<StationService>,
     max_response_bytes: Option<usize>,
     ca_file: Option<PathBuf>,
+    system_roots: Option<bool>,
+    #[serde(default)]
+    crl_files: Vec<PathBuf>,
     cert_file: Option<PathBuf>,
     key_file: Option<PathBuf>,
     #[serde(default)]
@@ -64,6 +106,9 @@ struct RawEc {
 #[serde(deny_unknown_fields)]
 struct RawStationOverride {
     timeout_ms: Option<u64>,
+    ca_file: Option<PathBuf>,
+    cert_file: Option<PathBuf>,
+    key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,6 +125,9 @@ struct RawLimits {
     max_xml_elements: Option<usize>,
     max_xml_attributes: Option<usize>,
     max_xml_name_bytes: Option<usize>,
+    header_read_timeout_ms: Option<u64>,
+    body_read_timeout_ms: Option<u64>,
+    max_connections: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -92,6 +140,12 @@ struct RawLog {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub listen: SocketAddr,
+    /// TLS on the listener; `None` only with `plain_http = true`.
+    pub tls: Option<ServerTls>,
+    /// Certificate → caller bindings, enforced when client certificates are required.
+    pub bindings: Vec<Binding>,
+    /// How often certificate, key, CA and CRL files (inbound and outbound) are checked for changes.
+    pub tls_reload_interval: Duration,
     pub registry: PathBuf,
     pub service_schema_dir: Option<PathBuf>,
     pub ec: EcSettings,
@@ -100,17 +154,53 @@ pub struct Settings {
     pub log_level: String,
 }
 
+/// The listener's TLS material and client-certificate policy.
+#[derive(Debug, Clone)]
+pub struct ServerTls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// When set, every client must present a certificate issued by one of these CAs.
+    pub client_ca_file: Option<PathBuf>,
+    pub crl_files: Vec<PathBuf>,
+    pub handshake_timeout: Duration,
+}
+
+/// One PSP broker bound to the certificates allowed to speak for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    pub broker: String,
+    /// Allowed `idPSP`s; empty means any PSP of the broker.
+    pub psps: Vec<String>,
+    /// Allowed channels; empty means any.
+    pub channels: Vec<String>,
+    /// SHA-256 fingerprints of the DER certificate.
+    pub sha256: Vec<[u8; 32]>,
+    /// (issuer DN, serial in lower-case hex without leading zeros).
+    pub issuer_serial: Vec<(String, String)>,
+}
+
+/// Trust and identity toward one station (or the default for all of them).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsProfile {
+    pub ca_file: Option<PathBuf>,
+    pub system_roots: bool,
+    pub crl_files: Vec<PathBuf>,
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone)]
 pub struct EcSettings {
     /// Whole-exchange deadline toward a station (connect, send, read the answer).
     pub timeout: Duration,
+    pub connect_timeout: Duration,
     pub station_service: StationService,
     /// Answers larger than this are cut off and reported as a bad answer.
     pub max_response_bytes: usize,
-    pub ca_file: Option<PathBuf>,
-    pub cert_file: Option<PathBuf>,
-    pub key_file: Option<PathBuf>,
+    pub tls: TlsProfile,
     pub station_timeouts: BTreeMap<String, Duration>,
+    /// Stations with their own trust or identity.
+    pub station_tls: BTreeMap<String, TlsProfile>,
 }
 
 impl EcSettings {
@@ -120,12 +210,27 @@ impl EcSettings {
             .copied()
             .unwrap_or(self.timeout)
     }
+
+    /// The TLS profile name used for `station` (`""` is the default profile).
+    pub fn tls_profile_for<'a>(&self, station: &'a str) -> &'a str {
+        if self.station_tls.contains_key(station) {
+            station
+        } else {
+            ""
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
 pub struct LimitSettings {
     pub max_body_bytes: usize,
     pub xml: crate::soap::Limits,
+    /// Time allowed to send the request headers.
+    pub header_read_timeout: Duration,
+    /// Time allowed to send the whole body once the headers are in.
+    pub body_read_timeout: Duration,
+    /// Connections served at once; further clients wait in the listen backlog.
+    pub max_connections: usize,
 }
 
 /// Why settings were refused.
@@ -193,10 +298,92 @@ impl Settings {
                 Ok(Duration::from_millis(v))
             }
         };
+
+        let tls = match raw.tls {
+            Some(t) => Some(ServerTls {
+                cert_file: resolve(t.cert_file),
+                key_file: resolve(t.key_file),
+                client_ca_file: t.client_ca_file.map(resolve),
+                crl_files: t.crl_files.into_iter().map(resolve).collect(),
+                handshake_timeout: ms("tls.handshake_timeout_ms", t.handshake_timeout_ms.unwrap_or(10_000))?,
+            }),
+            None if raw.plain_http => None,
+            None => {
+                return Err(invalid(
+                    "tls",
+                    "the listener needs [tls] (cert_file, key_file); set plain_http = true to serve plain HTTP".into(),
+                ))
+            }
+        };
+        if raw.plain_http && tls.is_some() {
+            return Err(invalid(
+                "plain_http",
+                "plain_http = true and [tls] exclude each other".into(),
+            ));
+        }
+        let client_auth = tls.as_ref().is_some_and(|t| t.client_ca_file.is_some());
+        let mut bindings = Vec::new();
+        for b in raw.psp_bindings {
+            let mut sha256 = Vec::new();
+            for f in &b.sha256 {
+                sha256.push(parse_fingerprint(f).map_err(|p| invalid("psp_bindings.sha256", p))?);
+            }
+            if b.broker.is_empty() || (sha256.is_empty() && b.issuer_serial.is_empty()) {
+                return Err(invalid(
+                    "psp_bindings",
+                    format!("binding for broker {:?} needs a broker and at least one sha256 or issuer_serial", b.broker),
+                ));
+            }
+            bindings.push(Binding {
+                broker: b.broker,
+                psps: b.psps,
+                channels: b.channels,
+                sha256,
+                issuer_serial: b
+                    .issuer_serial
+                    .into_iter()
+                    .map(|i| (normalize_dn(&i.issuer), normalize_serial(&i.serial)))
+                    .collect(),
+            });
+        }
+        if !bindings.is_empty() && !client_auth {
+            return Err(invalid(
+                "psp_bindings",
+                "certificate bindings need client certificates: set tls.client_ca_file".into(),
+            ));
+        }
+        if client_auth && bindings.is_empty() {
+            return Err(invalid(
+                "psp_bindings",
+                "tls.client_ca_file requires at least one [[psp_bindings]] entry (callers are bound to certificates)".into(),
+            ));
+        }
+
         let mut station_timeouts = BTreeMap::new();
+        let default_tls = TlsProfile {
+            system_roots: raw.ec.system_roots.unwrap_or(raw.ec.ca_file.is_none()),
+            ca_file: raw.ec.ca_file.map(resolve),
+            crl_files: raw.ec.crl_files.into_iter().map(resolve).collect(),
+            cert_file: raw.ec.cert_file.map(resolve),
+            key_file: raw.ec.key_file.map(resolve),
+        };
+        check_identity(&default_tls).map_err(|p| invalid("ec.cert_file", p))?;
+        let mut station_tls = BTreeMap::new();
         for (code, o) in raw.ec.stations {
             if let Some(t) = o.timeout_ms {
-                station_timeouts.insert(code, ms("ec.stations.<code>.timeout_ms", t)?);
+                station_timeouts.insert(code.clone(), ms("ec.stations.<code>.timeout_ms", t)?);
+            }
+            if o.ca_file.is_some() || o.cert_file.is_some() || o.key_file.is_some() {
+                let mut p = default_tls.clone();
+                if let Some(ca) = o.ca_file {
+                    p.ca_file = Some(resolve(ca));
+                }
+                if o.cert_file.is_some() || o.key_file.is_some() {
+                    p.cert_file = o.cert_file.map(resolve);
+                    p.key_file = o.key_file.map(resolve);
+                }
+                check_identity(&p).map_err(|e| invalid("ec.stations.<code>.cert_file", e))?;
+                station_tls.insert(code, p);
             }
         }
         let defaults = crate::soap::Limits::default();
@@ -226,26 +413,36 @@ impl Settings {
                 "a SOAP request needs at least 8 levels".into(),
             ));
         }
+        let max_connections = raw.limits.max_connections.unwrap_or(4_096);
+        if max_connections == 0 {
+            return Err(invalid(
+                "limits.max_connections",
+                "must be at least 1".into(),
+            ));
+        }
         let ec = EcSettings {
             timeout: ms(
                 "ec.timeout_ms",
                 raw.ec.timeout_ms.unwrap_or(DEFAULT_EC_TIMEOUT_MS),
             )?,
+            connect_timeout: ms(
+                "ec.connect_timeout_ms",
+                raw.ec.connect_timeout_ms.unwrap_or(3_000),
+            )?,
             station_service: raw.ec.station_service.unwrap_or_default(),
             max_response_bytes: raw.ec.max_response_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
-            ca_file: raw.ec.ca_file.map(resolve),
-            cert_file: raw.ec.cert_file.map(resolve),
-            key_file: raw.ec.key_file.map(resolve),
+            tls: default_tls,
             station_timeouts,
+            station_tls,
         };
-        if ec.cert_file.is_some() != ec.key_file.is_some() {
-            return Err(invalid(
-                "ec.cert_file",
-                "cert_file and key_file go together".into(),
-            ));
-        }
         Ok(Settings {
             listen,
+            tls,
+            bindings,
+            tls_reload_interval: ms(
+                "tls_reload_interval_ms",
+                raw.tls_reload_interval_ms.unwrap_or(5_000),
+            )?,
             registry: resolve(raw.registry),
             service_schema_dir: raw.service_schema_dir.map(resolve),
             ec,
@@ -253,54 +450,159 @@ impl Settings {
             limits: LimitSettings {
                 max_body_bytes,
                 xml,
+                header_read_timeout: ms(
+                    "limits.header_read_timeout_ms",
+                    raw.limits.header_read_timeout_ms.unwrap_or(10_000),
+                )?,
+                body_read_timeout: ms(
+                    "limits.body_read_timeout_ms",
+                    raw.limits.body_read_timeout_ms.unwrap_or(10_000),
+                )?,
+                max_connections,
             },
             log_level: raw.log.level.unwrap_or_else(|| "info".into()),
         })
     }
+
+    /// Whether callers must present a certificate bound to their broker.
+    pub fn client_auth(&self) -> bool {
+        self.tls
+            .as_ref()
+            .is_some_and(|t| t.client_ca_file.is_some())
+    }
+}
+
+fn check_identity(p: &TlsProfile) -> Result<(), String> {
+    if p.cert_file.is_some() != p.key_file.is_some() {
+        return Err("cert_file and key_file go together".into());
+    }
+    Ok(())
+}
+
+/// `AB:CD:…` or `abcd…` (64 hex digits) → 32 bytes.
+pub fn parse_fingerprint(s: &str) -> Result<[u8; 32], String> {
+    let hex: String = s
+        .trim()
+        .trim_start_matches("sha256:")
+        .chars()
+        .filter(|c| *c != ':')
+        .collect();
+    if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "{s:?} is not a SHA-256 fingerprint (64 hex digits)"
+        ));
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// Serial numbers compare as lower-case hex without separators or leading zeros.
+pub fn normalize_serial(s: &str) -> String {
+    let hex: String = s
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let trimmed = hex.trim_start_matches('0');
+    if trimmed.is_empty() {
+        "0".into()
+    } else {
+        trimmed.into()
+    }
+}
+
+/// Distinguished names compare without blanks around `,` and `=`.
+pub fn normalize_dn(s: &str) -> String {
+    s.split(',')
+        .map(|rdn| {
+            let (k, v) = rdn.split_once('=').unwrap_or((rdn, ""));
+            format!("{}={}", k.trim(), v.trim())
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn plain(extra: &str) -> Result<Settings, SettingsError> {
+        Settings::from_toml(
+            &format!("plain_http = true\nregistry = \"r.json\"\n{extra}"),
+            Path::new("/etc/sanp"),
+            "t",
+        )
+    }
+
     #[test]
     fn applies_defaults_and_resolves_paths() {
-        let s = Settings::from_toml("registry = \"r.json\"", Path::new("/etc/sanp"), "t")
-            .expect("valid");
+        let s = plain("").expect("valid");
         assert_eq!(s.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(s.registry, PathBuf::from("/etc/sanp/r.json"));
         assert_eq!(s.ec.timeout, Duration::from_secs(7));
         assert_eq!(s.ec.station_service, StationService::ServicePof);
         assert_eq!(s.service_data, ServiceDataMode::Validate);
         assert_eq!(s.limits.max_body_bytes, 1024 * 1024);
+        assert!(s.ec.tls.system_roots);
+        assert!(!s.client_auth());
     }
 
     #[test]
-    fn per_station_timeouts_override_the_default() {
-        let s = Settings::from_toml(
-            "registry = \"/r\"\n[ec]\ntimeout_ms = 5000\n[ec.stations.\"X_01\"]\ntimeout_ms = 1500\n",
-            Path::new("/"),
-            "t",
-        )
-        .expect("valid");
+    fn per_station_settings_override_the_default() {
+        let s = plain("[ec]\ntimeout_ms = 5000\ncert_file = \"gw.pem\"\nkey_file = \"gw.key\"\n[ec.stations.\"X_01\"]\ntimeout_ms = 1500\nca_file = \"x-ca.pem\"\n")
+            .expect("valid");
         assert_eq!(s.ec.timeout_for("X_01"), Duration::from_millis(1500));
         assert_eq!(s.ec.timeout_for("Y_01"), Duration::from_millis(5000));
+        assert_eq!(s.ec.tls_profile_for("X_01"), "X_01");
+        assert_eq!(s.ec.tls_profile_for("Y_01"), "");
+        let x = &s.ec.station_tls["X_01"];
+        assert_eq!(x.ca_file.as_deref(), Some(Path::new("/etc/sanp/x-ca.pem")));
+        assert_eq!(
+            x.cert_file.as_deref(),
+            Some(Path::new("/etc/sanp/gw.pem")),
+            "identity inherited"
+        );
     }
 
     #[test]
     fn refuses_typos_and_bad_values_naming_the_key() {
-        let e = Settings::from_toml("registry = \"/r\"\nlisen = \"x\"", Path::new("/"), "t")
-            .expect_err("unknown key");
+        let e = plain("lisen = \"x\"").expect_err("unknown key");
         assert!(e.to_string().contains("lisen"), "{e}");
-        let e = Settings::from_toml(
-            "registry = \"/r\"\n[ec]\ntimeout_ms = 0",
+        let e = plain("[ec]\ntimeout_ms = 0").expect_err("zero timeout");
+        assert!(e.to_string().contains("ec.timeout_ms"), "{e}");
+        let e = Settings::from_toml("registry = \"/r\"", Path::new("/"), "t")
+            .expect_err("no TLS, no plain");
+        assert!(e.to_string().contains("plain_http"), "{e}");
+    }
+
+    #[test]
+    fn bindings_need_client_certificates_and_vice_versa() {
+        let tls =
+            "[tls]\ncert_file = \"s.pem\"\nkey_file = \"s.key\"\nclient_ca_file = \"ca.pem\"\n";
+        let base = "registry = \"r.json\"\n";
+        let e = Settings::from_toml(&format!("{base}{tls}"), Path::new("/"), "t")
+            .expect_err("no binding");
+        assert!(e.to_string().contains("psp_bindings"), "{e}");
+        let fp = "AB:".repeat(31) + "AB";
+        let ok = Settings::from_toml(
+            &format!("{base}{tls}[[psp_bindings]]\nbroker = \"B\"\nsha256 = [\"{fp}\"]\nissuer_serial = [{{ issuer = \"CN = CA, O=X\", serial = \"00:0A:1b\" }}]\n"),
             Path::new("/"),
             "t",
         )
-        .expect_err("zero timeout");
-        assert!(e.to_string().contains("ec.timeout_ms"), "{e}");
-        let e = Settings::from_toml("listen = \"nope\"\nregistry = \"/r\"", Path::new("/"), "t")
-            .expect_err("bad address");
-        assert!(e.to_string().contains("listen"), "{e}");
+        .expect("valid");
+        assert_eq!(ok.bindings[0].sha256[0], [0xab; 32]);
+        assert_eq!(
+            ok.bindings[0].issuer_serial[0],
+            ("CN=CA,O=X".to_owned(), "a1b".to_owned())
+        );
+        let e = plain(&format!(
+            "[[psp_bindings]]\nbroker = \"B\"\nsha256 = [\"{fp}\"]\n"
+        ))
+        .expect_err("plain with bindings");
+        assert!(e.to_string().contains("client_ca_file"), "{e}");
+        assert!(parse_fingerprint("abc").is_err());
     }
 }

@@ -41,7 +41,7 @@ fn setup(dir: &Path, registry: &[u8], extra: &str) -> std::path::PathBuf {
     std::fs::write(
         &settings,
         format!(
-            "registry = \"registry.bin\"\nservice_schema_dir = {:?}\n{extra}",
+            "plain_http = true\nregistry = \"registry.bin\"\nservice_schema_dir = {:?}\n{extra}",
             support::repo()
                 .join("xsd/catalogo-servizi")
                 .display()

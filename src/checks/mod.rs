@@ -3,10 +3,12 @@
 //! Each function returns either a permit carrying what later stages need, or the first failed
 //! check. Permits have private fields: only this module can issue them.
 
+mod binding;
 mod caller;
 mod demand;
 mod service_data;
 
+pub use binding::check_certificate;
 pub use caller::{check_caller, check_domain, CallerPermit};
 pub use demand::{check_demand, DemandPermit};
 pub use service_data::{check_service_data, ServiceDataError, ServiceSchemaError, ServiceSchemas};
@@ -63,4 +65,6 @@ pub enum CheckError {
     BrokerPaUnknown(String),
     #[error("EC broker {0} disabled")]
     BrokerPaDisabled(String),
+    #[error("the client certificate is not bound to broker {broker}")]
+    CertificateNotBound { broker: String },
 }

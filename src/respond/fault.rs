@@ -268,6 +268,10 @@ fn check_bean(e: &CheckError) -> FaultBean {
         CheckError::PspChannelNotAssociated { .. } => {
             node(F::Autorizzazione, "Configurazione psp-canale non corretta")
         }
+        CheckError::CertificateNotBound { broker } => node(
+            F::Autorizzazione,
+            format!("Il certificato client non corrisponde all'intermediario {broker}"),
+        ),
         CheckError::DomainUnknown(_) => generic(F::DominioSconosciuto),
         CheckError::DomainDisabled(_) => generic(F::DominioDisabilitato),
         CheckError::SubjectServiceUnknown(_) => node(
@@ -344,6 +348,8 @@ pub enum RouterError {
     TooLarge(usize),
     #[error("cannot read the request body: {0}")]
     BodyRead(String),
+    #[error("request body not received in time")]
+    BodyTimeout,
 }
 
 /// Maps a router failure to the HTTP status and SOAP Fault the Node's router would answer.
@@ -384,6 +390,14 @@ pub fn router_fault(e: &RouterError) -> (StatusCode, SoapFault) {
                 "PPT_SOAPACTION_ERRATA",
                 "SOAPAction errata.",
                 format!("SOAPAction \"{action}\" errata"),
+            ),
+        ),
+        RouterError::BodyTimeout => (
+            StatusCode::REQUEST_TIMEOUT,
+            fault(
+                "soap:Client",
+                "REQUEST_TIMEOUT",
+                "Richiesta non ricevuta entro il tempo massimo".into(),
             ),
         ),
         RouterError::TooLarge(limit) => (

@@ -10,6 +10,7 @@ use hyper::body::Incoming;
 use super::wsdl;
 use crate::app::Gateway;
 use crate::handler::{self, Reply};
+use crate::pki::ClientIdentity;
 use crate::respond::{router_fault, RouterError};
 
 pub type Body = Full<Bytes>;
@@ -17,9 +18,14 @@ pub type Body = Full<Bytes>;
 const SOAP_CONTENT_TYPE: &str = "text/xml; charset=UTF-8";
 
 /// Serves one request; never fails (every problem becomes a response).
-pub async fn route(gw: &Gateway, req: Request<Incoming>, scheme: &str) -> Response<Body> {
+pub async fn route(
+    gw: &Gateway,
+    req: Request<Incoming>,
+    scheme: &str,
+    identity: Option<&ClientIdentity>,
+) -> Response<Body> {
     match *req.method() {
-        Method::POST => soap(gw, req).await,
+        Method::POST => soap(gw, req, identity).await,
         Method::GET | Method::HEAD => {
             wsdl::serve(req.uri(), req.headers(), scheme, gw.settings.listen)
         }
@@ -32,7 +38,11 @@ pub async fn route(gw: &Gateway, req: Request<Incoming>, scheme: &str) -> Respon
     }
 }
 
-async fn soap(gw: &Gateway, req: Request<Incoming>) -> Response<Body> {
+async fn soap(
+    gw: &Gateway,
+    req: Request<Incoming>,
+    identity: Option<&ClientIdentity>,
+) -> Response<Body> {
     let started = Instant::now();
     let path = req.uri().path().to_owned();
     let action = req
@@ -40,7 +50,7 @@ async fn soap(gw: &Gateway, req: Request<Incoming>) -> Response<Body> {
         .get("soapaction")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let result = match read_body(gw, req).await {
-        Ok(body) => handler::handle_soap(gw, action.as_deref(), &body).await,
+        Ok(body) => handler::handle_soap(gw, action.as_deref(), &body, identity).await,
         Err(e) => Err(e),
     };
     let elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0;
@@ -104,9 +114,14 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<Vec<u8>, Rout
             return Err(RouterError::TooLarge(limit));
         }
     }
-    let bytes = Limited::new(req.into_body(), limit)
-        .collect()
-        .await
+    // The body must arrive within its own deadline (a slow-loris body holds a connection slot).
+    let collected = tokio::time::timeout(
+        gw.settings.limits.body_read_timeout,
+        Limited::new(req.into_body(), limit).collect(),
+    )
+    .await
+    .map_err(|_| RouterError::BodyTimeout)?;
+    let bytes = collected
         .map_err(|e| {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()

@@ -1,7 +1,9 @@
-//! Transport stage: HTTP/1.1 over TCP, request bodies, SOAPAction, and WSDL publication.
+//! Transport stage: TLS and TCP, HTTP/1.1, request bodies, SOAPAction, and WSDL publication.
 
 pub mod http;
 pub mod server;
+pub mod tls;
 pub mod wsdl;
 
-pub use server::{serve, Server};
+pub use server::{serve_on_settings, Server};
+pub use tls::{HandshakeFailure, TlsServer};

@@ -1,21 +1,25 @@
-//! The HTTP(S) client toward EC stations: pooled connections, TLS with our roots and identity.
+//! HTTP(S) clients toward EC stations: one TLS profile per station (or the default), pooled
+//! connections, optional CONNECT proxy from the registry, and reload when PEM files change.
 
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
+use base64::Engine as _;
 use bytes::Bytes;
-use http::{header, Method, Request, StatusCode, Uri};
+use http::{header, HeaderValue, Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::client::WebPkiServerVerifier;
 
-/// System CA bundle on Debian-like systems, used when no `ec.ca_file` is configured.
-const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+use crate::pki::{self, FileStamps, PemError};
+use crate::registry::Proxy;
+use crate::settings::{EcSettings, TlsProfile};
 
 /// What came back over HTTP, before any SOAP interpretation.
 #[derive(Debug)]
@@ -35,101 +39,115 @@ pub enum TransportError {
     Body(String),
 }
 
-/// Why the client could not be built (bad CA bundle, key or certificate).
+/// Why a TLS profile could not be built (bad CA bundle, key, certificate or CRL).
 #[derive(Debug, thiserror::Error)]
 pub enum ClientSetupError {
-    #[error("{path}: {problem}")]
-    Pem { path: String, problem: String },
-    #[error("TLS configuration: {0}")]
-    Tls(#[from] rustls::Error),
+    #[error("TLS profile {profile:?}: {source}")]
+    Pem {
+        profile: String,
+        #[source]
+        source: PemError,
+    },
+    #[error("TLS profile {profile:?}: {source}")]
+    Tls {
+        profile: String,
+        #[source]
+        source: rustls::Error,
+    },
+    #[error("TLS profile {profile:?}: no trusted roots (set ec.ca_file or ec.system_roots)")]
+    NoRoots { profile: String },
 }
 
-/// Pooled client for every station (connections are reused per host).
+type Direct = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+type Proxied = Client<HttpsConnector<Tunnel<HttpConnector>>, Full<Bytes>>;
+
+/// A pooled client: direct, or through a CONNECT tunnel (used for http and https stations alike).
 #[derive(Clone)]
-pub struct EcClient {
-    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+enum HttpClient {
+    Direct(Direct),
+    Proxied(Proxied),
 }
 
-/// TLS material toward the stations.
-#[derive(Debug, Clone, Default)]
-pub struct EcTls<'a> {
-    pub ca_file: Option<&'a Path>,
-    pub cert_file: Option<&'a Path>,
-    pub key_file: Option<&'a Path>,
+/// Identifies a pool: TLS profile and proxy (host, port, authorization).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PoolKey {
+    profile: String,
+    proxy: Option<(String, u16, Option<String>)>,
 }
 
-impl EcClient {
-    pub fn new(tls: &EcTls<'_>) -> Result<Self, ClientSetupError> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let mut roots = rustls::RootCertStore::empty();
-        let ca = tls.ca_file.map(Path::to_path_buf).or_else(|| {
-            let p = Path::new(SYSTEM_CA_BUNDLE);
-            p.exists().then(|| p.to_path_buf())
-        });
-        if let Some(ca) = ca {
-            for cert in read_certs(&ca)? {
-                roots.add(cert).map_err(|e| ClientSetupError::Pem {
-                    path: ca.display().to_string(),
-                    problem: e.to_string(),
-                })?;
-            }
+/// The clients built from one version of the TLS files.
+struct ClientSet {
+    configs: HashMap<String, Arc<rustls::ClientConfig>>,
+    pools: Mutex<HashMap<PoolKey, HttpClient>>,
+    stamps: FileStamps,
+}
+
+/// All station clients. Cheap to share; TLS files are re-read by [`EcClients::reload_if_changed`].
+pub struct EcClients {
+    profiles: BTreeMap<String, TlsProfile>,
+    connect_timeout: Duration,
+    set: ArcSwap<ClientSet>,
+}
+
+impl EcClients {
+    pub fn new(settings: &EcSettings) -> Result<Self, ClientSetupError> {
+        let mut profiles = BTreeMap::new();
+        profiles.insert(String::new(), settings.tls.clone());
+        for (code, p) in &settings.station_tls {
+            profiles.insert(code.clone(), p.clone());
         }
-        let builder = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()?
-            .with_root_certificates(roots);
-        let config = match (tls.cert_file, tls.key_file) {
-            (Some(cert), Some(key)) => {
-                let chain = read_certs(cert)?;
-                let key = PrivateKeyDer::from_pem_file(key).map_err(|e| ClientSetupError::Pem {
-                    path: key.display().to_string(),
-                    problem: e.to_string(),
-                })?;
-                builder.with_client_auth_cert(chain, key)?
-            }
-            _ => builder.with_no_client_auth(),
-        };
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(Duration::from_secs(5)));
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(config)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        let http = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(32)
-            .build(connector);
-        Ok(Self { http })
+        let set = build_set(&profiles)?;
+        Ok(Self {
+            profiles,
+            connect_timeout: settings.connect_timeout,
+            set: ArcSwap::from_pointee(set),
+        })
     }
 
-    /// POSTs a SOAP 1.1 request and reads at most `max_bytes` of the answer.
+    /// Rebuilds every TLS profile when one of its files changed. On error the current clients
+    /// stay (last good wins) and the error is returned for logging; `Ok(true)` means reloaded.
+    pub fn reload_if_changed(&self) -> Result<bool, ClientSetupError> {
+        let current = self.set.load();
+        if current.stamps.refreshed() == current.stamps {
+            return Ok(false);
+        }
+        match build_set(&self.profiles) {
+            Ok(set) => {
+                self.set.store(Arc::new(set));
+                Ok(true)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// POSTs a SOAP 1.1 request with `station`'s TLS profile (through its proxy, if any) and reads
+    /// at most `max_bytes` of the answer.
     pub async fn post_soap(
         &self,
+        profile: &str,
+        proxy: Option<&Proxy>,
         url: &Uri,
         soap_action: &str,
         body: String,
         max_bytes: usize,
     ) -> Result<HttpAnswer, TransportError> {
+        let unreachable = |reason: String| TransportError::Unreachable {
+            url: url.to_string(),
+            reason,
+        };
+        let client = self.client(profile, proxy).map_err(unreachable)?;
         let request = Request::builder()
             .method(Method::POST)
             .uri(url.clone())
             .header(header::CONTENT_TYPE, "text/xml; charset=UTF-8")
             .header("SOAPAction", soap_action)
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| TransportError::Unreachable {
-                url: url.to_string(),
-                reason: e.to_string(),
-            })?;
-        let response =
-            self.http
-                .request(request)
-                .await
-                .map_err(|e| TransportError::Unreachable {
-                    url: url.to_string(),
-                    reason: error_chain(&e),
-                })?;
+            .map_err(|e| unreachable(e.to_string()))?;
+        let response = match client {
+            HttpClient::Direct(c) => c.request(request).await,
+            HttpClient::Proxied(c) => c.request(request).await,
+        }
+        .map_err(|e| unreachable(error_chain(&e)))?;
         let status = response.status();
         let body = Limited::new(response.into_body(), max_bytes)
             .collect()
@@ -146,25 +164,158 @@ impl EcClient {
             .to_bytes();
         Ok(HttpAnswer { status, body })
     }
-}
 
-fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, ClientSetupError> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| ClientSetupError::Pem {
-            path: path.display().to_string(),
-            problem: e.to_string(),
-        })?;
-    if certs.is_empty() {
-        return Err(ClientSetupError::Pem {
-            path: path.display().to_string(),
-            problem: "no certificate found".into(),
-        });
+    fn client(&self, profile: &str, proxy: Option<&Proxy>) -> Result<HttpClient, String> {
+        let set = self.set.load();
+        let key = PoolKey {
+            profile: profile.to_owned(),
+            proxy: proxy.map(|p| (p.host.clone(), p.port, proxy_authorization(p))),
+        };
+        let mut pools = set
+            .pools
+            .lock()
+            .map_err(|_| "client pool lock poisoned".to_owned())?;
+        if let Some(c) = pools.get(&key) {
+            return Ok(c.clone());
+        }
+        let config = set
+            .configs
+            .get(profile)
+            .or_else(|| set.configs.get(""))
+            .ok_or_else(|| format!("no TLS profile {profile:?}"))?
+            .as_ref()
+            .clone();
+        let mut tcp = HttpConnector::new();
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        tcp.set_connect_timeout(Some(self.connect_timeout));
+        let builder = Client::builder(TokioExecutor::new());
+        let client = match &key.proxy {
+            None => HttpClient::Direct(
+                builder
+                    .clone()
+                    .pool_idle_timeout(Duration::from_secs(30))
+                    .pool_max_idle_per_host(32)
+                    .build(
+                        hyper_rustls::HttpsConnectorBuilder::new()
+                            .with_tls_config(config)
+                            .https_or_http()
+                            .enable_http1()
+                            .wrap_connector(tcp),
+                    ),
+            ),
+            Some((host, port, auth)) => {
+                let proxy_uri: Uri = format!("http://{}:{port}", bracket(host))
+                    .parse()
+                    .map_err(|e| format!("invalid proxy address: {e}"))?;
+                let mut tunnel = Tunnel::new(proxy_uri, tcp);
+                if let Some(auth) = auth {
+                    let value = HeaderValue::from_str(auth).map_err(|e| e.to_string())?;
+                    tunnel = tunnel.with_auth(value);
+                }
+                HttpClient::Proxied(
+                    builder
+                        .clone()
+                        .pool_idle_timeout(Duration::from_secs(30))
+                        .pool_max_idle_per_host(32)
+                        .build(
+                            hyper_rustls::HttpsConnectorBuilder::new()
+                                .with_tls_config(config)
+                                .https_or_http()
+                                .enable_http1()
+                                .wrap_connector(tunnel),
+                        ),
+                )
+            }
+        };
+        pools.insert(key, client.clone());
+        Ok(client)
     }
-    Ok(certs)
 }
 
-/// `error: cause: cause` on one line, for logs and fault descriptions.
+/// `Basic …` for a proxy with credentials (the password is only ever sent to the proxy).
+fn proxy_authorization(p: &Proxy) -> Option<String> {
+    let user = p.username.as_deref()?;
+    let password = p.password.as_ref().map(|s| s.expose()).unwrap_or("");
+    Some(format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    ))
+}
+
+fn bracket(host: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
+}
+
+fn build_set(profiles: &BTreeMap<String, TlsProfile>) -> Result<ClientSet, ClientSetupError> {
+    let mut configs = HashMap::new();
+    let mut files = Vec::new();
+    for (name, p) in profiles {
+        configs.insert(name.clone(), Arc::new(client_config(name, p)?));
+        files.extend(p.ca_file.iter().cloned());
+        files.extend(p.crl_files.iter().cloned());
+        files.extend(p.cert_file.iter().cloned());
+        files.extend(p.key_file.iter().cloned());
+        if p.system_roots {
+            files.push(pki::system_roots_file());
+        }
+    }
+    Ok(ClientSet {
+        configs,
+        pools: Mutex::new(HashMap::new()),
+        stamps: FileStamps::of(files.iter().map(|p| p.as_path())),
+    })
+}
+
+/// rustls client configuration: roots (private and/or system), optional CRLs, optional identity.
+/// Host names are always verified against the station's certificate.
+fn client_config(name: &str, p: &TlsProfile) -> Result<rustls::ClientConfig, ClientSetupError> {
+    let pem = |source| ClientSetupError::Pem {
+        profile: name.to_owned(),
+        source,
+    };
+    let tls = |source| ClientSetupError::Tls {
+        profile: name.to_owned(),
+        source,
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let roots = pki::read_roots(p.ca_file.as_deref(), p.system_roots).map_err(pem)?;
+    let crls = pki::read_crls(&p.crl_files).map_err(pem)?;
+    let versions = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(tls)?;
+    let builder = if roots.is_empty() {
+        if !crls.is_empty() {
+            return Err(ClientSetupError::NoRoots {
+                profile: name.to_owned(),
+            });
+        }
+        // No system bundle on this machine and no private CA: plain-HTTP stations still work,
+        // HTTPS stations fail verification (PPT_STAZIONE_INT_PA_IRRAGGIUNGIBILE).
+        tracing::warn!(profile = name, "no trusted roots for HTTPS stations");
+        versions.with_root_certificates(roots)
+    } else {
+        let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
+            .with_crls(crls)
+            .build()
+            .map_err(|e| tls(rustls::Error::General(e.to_string())))?;
+        versions.with_webpki_verifier(verifier)
+    };
+    match (&p.cert_file, &p.key_file) {
+        (Some(cert), Some(key)) => {
+            let chain = pki::read_certs(cert).map_err(pem)?;
+            let key = pki::read_key(key).map_err(pem)?;
+            builder.with_client_auth_cert(chain, key).map_err(tls)
+        }
+        _ => Ok(builder.with_no_client_auth()),
+    }
+}
+
+/// `error: cause: cause` on one line, for logs.
 pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();

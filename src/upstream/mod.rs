@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use http::Uri;
 
-pub use client::{EcClient, EcTls};
+pub use client::{ClientSetupError, EcClients};
 pub use pa_demand::{AnswerDefect, EcAnswer, EcFault, Notice};
 
 use crate::registry::{Protocol, Station};

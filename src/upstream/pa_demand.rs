@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use http::Uri;
 
-use super::client::{EcClient, TransportError};
+use super::client::{EcClients, TransportError};
 use super::{station_url, UpstreamError};
 use crate::checks::DemandPermit;
 use crate::message::PA_FOR_NODE_NS;
@@ -84,7 +84,7 @@ pub fn request_xml(permit: &DemandPermit, service_data_b64: &str) -> String {
 
 /// Everything one call needs besides the permit.
 pub struct CallContext<'a> {
-    pub client: &'a EcClient,
+    pub clients: &'a EcClients,
     pub settings: &'a EcSettings,
     pub answer_schema: &'a Schema,
     pub limits: &'a Limits,
@@ -100,9 +100,14 @@ pub async fn call(
     let url: Uri = station_url(station, ctx.settings.station_service)?;
     let timeout: Duration = ctx.settings.timeout_for(&station.code);
     let body = request_xml(permit, service_data_b64);
-    let exchange = ctx
-        .client
-        .post_soap(&url, SOAP_ACTION, body, ctx.settings.max_response_bytes);
+    let exchange = ctx.clients.post_soap(
+        ctx.settings.tls_profile_for(&station.code),
+        station.proxy.as_ref(),
+        &url,
+        SOAP_ACTION,
+        body,
+        ctx.settings.max_response_bytes,
+    );
     let answer = match tokio::time::timeout(timeout, exchange).await {
         Err(_) => return Err(UpstreamError::Timeout(timeout)),
         Ok(Err(TransportError::Unreachable { url, reason })) => {

@@ -67,7 +67,7 @@ impl TestGateway {
         std::fs::write(&registry_path, serde_json::to_vec(registry).expect("json"))
             .expect("write registry");
         let settings_text = format!(
-            "listen = \"127.0.0.1:0\"\nregistry = {:?}\nservice_schema_dir = {:?}\n{extra_settings}\n",
+            "listen = \"127.0.0.1:0\"\nplain_http = true\nregistry = {:?}\nservice_schema_dir = {:?}\n{extra_settings}\n",
             registry_path.display().to_string(),
             repo().join("xsd/catalogo-servizi").display().to_string()
         );
