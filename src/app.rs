@@ -5,6 +5,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::checks::{ServiceSchemaError, ServiceSchemas};
+use crate::observe::Metrics;
 use crate::registry::{self, LoadError, Snapshot};
 use crate::settings::{ServiceDataMode, Settings};
 use crate::transport::tls::{TlsServer, TlsSetupError};
@@ -25,6 +26,7 @@ pub struct Gateway {
     pub ec: EcClients,
     /// The listener's TLS (`None` with `plain_http = true`).
     pub tls: Option<TlsServer>,
+    pub metrics: Metrics,
     live: ArcSwap<Live>,
 }
 
@@ -60,6 +62,7 @@ impl Gateway {
             contract,
             ec,
             tls,
+            metrics: Metrics::new(),
             live: ArcSwap::from_pointee(live),
         })
     }

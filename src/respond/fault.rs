@@ -352,6 +352,22 @@ pub enum RouterError {
     BodyTimeout,
 }
 
+impl RouterError {
+    /// A fixed name for the refusal, for counters.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            RouterError::Unreadable(e) => e.class(),
+            RouterError::Charset { .. } => "charset",
+            RouterError::UnsupportedCharset(_) => "unsupported_charset",
+            RouterError::NoOperation => "no_operation",
+            RouterError::UnknownAction(_) => "unknown_action",
+            RouterError::TooLarge(_) => "too_large",
+            RouterError::BodyRead(_) => "body_read",
+            RouterError::BodyTimeout => "body_timeout",
+        }
+    }
+}
+
 /// Maps a router failure to the HTTP status and SOAP Fault the Node's router would answer.
 pub fn router_fault(e: &RouterError) -> (StatusCode, SoapFault) {
     let fault = |code: &str, string: &str, detail: String| SoapFault {

@@ -92,6 +92,27 @@ pub enum XmlError {
     Unclosed,
 }
 
+impl XmlError {
+    /// A fixed name for the class of problem, for counters and logs.
+    pub fn class(&self) -> &'static str {
+        match self {
+            XmlError::Malformed(_) => "malformed",
+            XmlError::Empty => "empty",
+            XmlError::Doctype => "doctype",
+            XmlError::ProcessingInstruction => "processing_instruction",
+            XmlError::UndefinedEntity(_) => "undefined_entity",
+            XmlError::UndeclaredPrefix(_) => "undeclared_prefix",
+            XmlError::TooDeep(_) => "too_deep",
+            XmlError::TooManyElements(_) => "too_many_elements",
+            XmlError::TooManyAttributes(_) => "too_many_attributes",
+            XmlError::NameTooLong(_) => "name_too_long",
+            XmlError::TextTooLong(_) => "text_too_long",
+            XmlError::ContentAfterRoot => "content_after_root",
+            XmlError::Unclosed => "unclosed",
+        }
+    }
+}
+
 /// Reads `xml` (UTF-8) into its root element.
 pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
     let mut reader = NsReader::from_reader(xml);

@@ -10,6 +10,7 @@ use hyper::body::Incoming;
 use super::wsdl;
 use crate::app::Gateway;
 use crate::handler::{self, Reply};
+use crate::observe::RequestLabels;
 use crate::pki::ClientIdentity;
 use crate::respond::{router_fault, RouterError};
 
@@ -56,16 +57,26 @@ async fn soap(
     let elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0;
     match result {
         Ok(reply) => {
+            gw.metrics
+                .requests
+                .get_or_create(&RequestLabels {
+                    operation: reply.operation.soap_action(),
+                    outcome: if reply.fault.is_some() { "KO" } else { "OK" },
+                    fault_code: reply.fault.map(|f| f.code()).unwrap_or(""),
+                })
+                .inc();
             log_reply(&reply, &path, elapsed_ms);
             xml(StatusCode::OK, reply.body)
         }
         Err(e) => {
+            gw.metrics.router_refused(e.reason());
             let (status, fault) = router_fault(&e);
             tracing::info!(
                 path,
                 soap_action = action.as_deref().unwrap_or(""),
                 status = status.as_u16(),
                 fault = fault.string,
+                reason = e.reason(),
                 error = %e,
                 elapsed_ms,
                 "request refused by the router"

@@ -78,6 +78,7 @@ impl Server {
                             .await
                         }
                         Err(failure) => {
+                            gateway.metrics.handshake_failed(failure.as_str());
                             tracing::warn!(%peer, reason = failure.as_str(), "TLS handshake failed");
                         }
                     },

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// What the EC does with the next requests.
@@ -30,6 +30,8 @@ pub enum Behaviour {
 pub struct Received {
     pub head: String,
     pub body: String,
+    /// DER of the client certificate, when the EC speaks TLS and the client presented one.
+    pub client_cert: Option<Vec<u8>>,
 }
 
 impl Received {
@@ -52,6 +54,54 @@ pub struct TestEc {
 
 impl TestEc {
     pub async fn start(initial: Behaviour) -> Self {
+        Self::start_inner(initial, None).await
+    }
+
+    /// An EC speaking HTTPS with `server` (certificate and key), requiring client certificates
+    /// from `client_ca` when given.
+    pub async fn start_tls(
+        initial: Behaviour,
+        server: &super::pki::Pair,
+        client_ca: Option<&std::path::Path>,
+    ) -> Self {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let chain = CertificateDer::pem_file_iter(&server.cert)
+            .expect("cert")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("certs");
+        let key = PrivateKeyDer::from_pem_file(&server.key).expect("key");
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .expect("versions");
+        let config = match client_ca {
+            Some(ca) => {
+                let mut roots = rustls::RootCertStore::empty();
+                for c in CertificateDer::pem_file_iter(ca).expect("CA") {
+                    roots.add(c.expect("CA cert")).expect("root");
+                }
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .build()
+                .expect("verifier");
+                builder
+                    .with_client_cert_verifier(verifier)
+                    .with_single_cert(chain, key)
+            }
+            None => builder.with_no_client_auth().with_single_cert(chain, key),
+        }
+        .expect("EC TLS config");
+        Self::start_inner(
+            initial,
+            Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+        )
+        .await
+    }
+
+    async fn start_inner(initial: Behaviour, tls: Option<tokio_rustls::TlsAcceptor>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind EC");
         let addr = listener.local_addr().expect("EC addr");
         let ec = Self {
@@ -66,7 +116,30 @@ impl TestEc {
                     return;
                 };
                 let me = me.clone();
-                tokio::spawn(async move { me.serve(tcp).await });
+                let tls = tls.clone();
+                tokio::spawn(async move {
+                    match tls {
+                        None => me.serve(tcp).await,
+                        Some(acceptor) => {
+                            let Ok(mut stream) = acceptor.accept(tcp).await else {
+                                return;
+                            };
+                            let cert = stream
+                                .get_ref()
+                                .1
+                                .peer_certificates()
+                                .and_then(|c| c.first())
+                                .map(|c| c.as_ref().to_vec());
+                            let Some(mut req) = read_request(&mut stream).await else {
+                                return;
+                            };
+                            req.client_cert = cert;
+                            me.received.lock().expect("lock").push(req);
+                            let b = me.behaviour.lock().expect("lock").clone();
+                            act_generic(&mut stream, b).await;
+                        }
+                    }
+                });
             }
         });
         ec
@@ -94,7 +167,17 @@ impl TestEc {
     }
 }
 
-async fn act(tcp: &mut TcpStream, mut b: Behaviour) {
+async fn act(tcp: &mut TcpStream, b: Behaviour) {
+    if let Behaviour::Reset = b {
+        // Zero linger turns the close into a TCP reset; it cannot block with a zero timeout.
+        #[allow(deprecated)]
+        let _ = tcp.set_linger(Some(Duration::ZERO));
+        return;
+    }
+    act_generic(tcp, b).await
+}
+
+async fn act_generic<S: AsyncRead + AsyncWrite + Unpin>(tcp: &mut S, mut b: Behaviour) {
     loop {
         match b {
             Behaviour::Delay(d, next) => {
@@ -111,12 +194,7 @@ async fn act(tcp: &mut TcpStream, mut b: Behaviour) {
                 let _ = tcp.shutdown().await;
                 return;
             }
-            Behaviour::Reset => {
-                // Zero linger turns the close into a TCP reset; it cannot block with a zero timeout.
-                #[allow(deprecated)]
-                let _ = tcp.set_linger(Some(Duration::ZERO));
-                return;
-            }
+            Behaviour::Reset => return,
             Behaviour::Stall { len } => {
                 let head = format!(
                     "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: {len}\r\n\r\n<soapenv:Envelope"
@@ -144,7 +222,7 @@ async fn act(tcp: &mut TcpStream, mut b: Behaviour) {
     }
 }
 
-async fn read_request(tcp: &mut TcpStream) -> Option<Received> {
+async fn read_request<S: AsyncRead + Unpin>(tcp: &mut S) -> Option<Received> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     let head_end = loop {
@@ -178,6 +256,7 @@ async fn read_request(tcp: &mut TcpStream) -> Option<Received> {
     Some(Received {
         head,
         body: String::from_utf8_lossy(&body).into_owned(),
+        client_cert: None,
     })
 }
 
@@ -213,4 +292,56 @@ pub fn envelope(inner: &str) -> String {
 
 pub fn reply(body: String) -> Behaviour {
     Behaviour::Reply { status: 200, body }
+}
+
+/// One CONNECT seen by the proxy: target and Proxy-Authorization.
+pub type Connect = (String, Option<String>);
+
+/// A forward proxy that only does CONNECT tunnels, recording each one.
+#[derive(Clone)]
+pub struct TestProxy {
+    pub addr: SocketAddr,
+    pub connects: Arc<Mutex<Vec<Connect>>>,
+}
+
+impl TestProxy {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let proxy = Self {
+            addr: listener.local_addr().expect("addr"),
+            connects: Arc::new(Mutex::new(Vec::new())),
+        };
+        let me = proxy.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                let me = me.clone();
+                tokio::spawn(async move {
+                    let Some(req) = read_request(&mut client).await else {
+                        return;
+                    };
+                    let mut words = req.head.split_whitespace();
+                    let (Some("CONNECT"), Some(target)) = (words.next(), words.next()) else {
+                        let _ = client.write_all(b"HTTP/1.1 405 Only CONNECT\r\n\r\n").await;
+                        return;
+                    };
+                    me.connects
+                        .lock()
+                        .expect("lock")
+                        .push((target.to_owned(), req.header("Proxy-Authorization")));
+                    let Ok(mut upstream) = TcpStream::connect(target).await else {
+                        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                        return;
+                    };
+                    let _ = client
+                        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                        .await;
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+                });
+            }
+        });
+        proxy
+    }
 }

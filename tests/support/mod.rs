@@ -4,6 +4,7 @@
 
 pub mod ec;
 pub mod official;
+pub mod pki;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -48,7 +50,51 @@ pub struct TestGateway {
     /// The in-process gateway; `None` for a client of a gateway running elsewhere.
     pub gateway: Option<Arc<Gateway>>,
     pub dir: Option<tempfile::TempDir>,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+/// An HTTP(S) client; `tls` is the rustls configuration used for `https://` URLs.
+pub fn http_client(
+    tls: rustls::ClientConfig,
+) -> Client<HttpsConnector<HttpConnector>, Full<Bytes>> {
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(0)
+        .build(connector)
+}
+
+/// A rustls client trusting `ca` and presenting `identity` (certificate and key PEM files), if any.
+pub fn tls_client_config(ca: Option<&Path>, identity: Option<&pki::Pair>) -> rustls::ClientConfig {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    if let Some(ca) = ca {
+        for c in CertificateDer::pem_file_iter(ca).expect("CA file") {
+            roots.add(c.expect("CA cert")).expect("add root");
+        }
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots);
+    match identity {
+        Some(p) => {
+            let chain = CertificateDer::pem_file_iter(&p.cert)
+                .expect("cert file")
+                .collect::<Result<Vec<_>, _>>()
+                .expect("certs");
+            let key = PrivateKeyDer::from_pem_file(&p.key).expect("key");
+            builder
+                .with_client_auth_cert(chain, key)
+                .expect("client identity")
+        }
+        None => builder.with_no_client_auth(),
+    }
 }
 
 /// An HTTP answer as received.
@@ -60,14 +106,32 @@ pub struct Answer {
 }
 
 impl TestGateway {
-    /// Starts a gateway over `registry`, with extra TOML appended to the settings.
+    /// Starts a plain-HTTP gateway over `registry`, with extra TOML appended to the settings.
     pub async fn start(registry: &Value, extra_settings: &str) -> Self {
+        let no_tls = tls_client_config(None, None);
+        Self::start_with(
+            registry,
+            &format!("plain_http = true\n{extra_settings}"),
+            "http",
+            no_tls,
+        )
+        .await
+    }
+
+    /// Starts a gateway with `settings` (TOML without `listen`, `registry` and
+    /// `service_schema_dir`), reached at `scheme://localhost:<port>` with `client_tls`.
+    pub async fn start_with(
+        registry: &Value,
+        settings: &str,
+        scheme: &str,
+        client_tls: rustls::ClientConfig,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let registry_path = dir.path().join("registry.json");
         std::fs::write(&registry_path, serde_json::to_vec(registry).expect("json"))
             .expect("write registry");
         let settings_text = format!(
-            "listen = \"127.0.0.1:0\"\nplain_http = true\nregistry = {:?}\nservice_schema_dir = {:?}\n{extra_settings}\n",
+            "listen = \"127.0.0.1:0\"\nregistry = {:?}\nservice_schema_dir = {:?}\n{settings}\n",
             registry_path.display().to_string(),
             repo().join("xsd/catalogo-servizi").display().to_string()
         );
@@ -77,12 +141,64 @@ impl TestGateway {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(Server::new(listener, gateway.clone()).run(std::future::pending()));
+        let host = if scheme == "https" {
+            format!("localhost:{}", addr.port())
+        } else {
+            addr.to_string()
+        };
         Self {
-            url: format!("http://{addr}"),
+            url: format!("{scheme}://{host}"),
             gateway: Some(gateway),
             dir: Some(dir),
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: http_client(client_tls),
         }
+    }
+
+    /// The same gateway seen through another client (another TLS identity).
+    pub fn with_client(&self, tls: rustls::ClientConfig) -> Self {
+        Self {
+            url: self.url.clone(),
+            gateway: self.gateway.clone(),
+            dir: None,
+            client: http_client(tls),
+        }
+    }
+
+    /// Sends and returns the transport error instead of panicking (TLS refusals).
+    pub async fn try_post(
+        &self,
+        path: &str,
+        soap_action: &str,
+        body: &str,
+    ) -> Result<Answer, String> {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(format!("{}{path}", self.url))
+            .header("Content-Type", "text/xml; charset=UTF-8")
+            .header("SOAPAction", soap_action)
+            .body(Full::new(Bytes::from(body.to_owned())))
+            .expect("request");
+        let resp = self
+            .client
+            .request(req)
+            .await
+            .map_err(|e| format!("{e:?}"))?;
+        let status = resp.status();
+        let body = resp
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .to_bytes();
+        Ok(Answer {
+            status,
+            content_type: String::new(),
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
+    }
+
+    pub fn metrics(&self) -> &sanp_gateway::observe::Metrics {
+        &self.gateway.as_ref().expect("in-process gateway").metrics
     }
 
     /// A client for a gateway started by other means (the demo binary).
@@ -91,7 +207,7 @@ impl TestGateway {
             url: url.to_owned(),
             gateway: None,
             dir: None,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: http_client(tls_client_config(None, None)),
         }
     }
 
