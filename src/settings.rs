@@ -125,6 +125,7 @@ struct RawLimits {
     max_xml_elements: Option<usize>,
     max_xml_attributes: Option<usize>,
     max_xml_name_bytes: Option<usize>,
+    max_xml_text_bytes: Option<usize>,
     header_read_timeout_ms: Option<u64>,
     body_read_timeout_ms: Option<u64>,
     max_connections: Option<usize>,
@@ -405,7 +406,7 @@ impl Settings {
                 .limits
                 .max_xml_name_bytes
                 .unwrap_or(defaults.max_name_bytes),
-            max_text_bytes: max_body_bytes,
+            max_text_bytes: raw.limits.max_xml_text_bytes.unwrap_or(512 * 1024),
         };
         if xml.max_depth < 8 {
             return Err(invalid(

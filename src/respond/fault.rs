@@ -340,6 +340,8 @@ pub enum RouterError {
     Charset { charset: String },
     #[error("unsupported charset {0}")]
     UnsupportedCharset(String),
+    #[error("XML declaration says {declared}, Content-Type says {transport}")]
+    CharsetMismatch { declared: String, transport: String },
     #[error("no operation in SOAPAction or Body")]
     NoOperation,
     #[error("unknown SOAPAction {0:?}")]
@@ -359,6 +361,7 @@ impl RouterError {
             RouterError::Unreadable(e) => e.class(),
             RouterError::Charset { .. } => "charset",
             RouterError::UnsupportedCharset(_) => "unsupported_charset",
+            RouterError::CharsetMismatch { .. } => "charset_mismatch",
             RouterError::NoOperation => "no_operation",
             RouterError::UnknownAction(_) => "unknown_action",
             RouterError::TooLarge(_) => "too_large",
@@ -390,6 +393,19 @@ pub fn router_fault(e: &RouterError) -> (StatusCode, SoapFault) {
                 "PPT_SYSTEM_ERROR",
                 "Errore generico.",
                 format!("Error, data encoding is not {charset}"),
+            ),
+        ),
+        RouterError::CharsetMismatch {
+            declared,
+            transport,
+        } => (
+            StatusCode::BAD_REQUEST,
+            fault(
+                "PPT_SYSTEM_ERROR",
+                "Errore generico.",
+                format!(
+                    "Error, data encoding is not {transport} (the XML declaration says {declared})"
+                ),
             ),
         ),
         RouterError::NoOperation => (

@@ -90,6 +90,8 @@ pub enum XmlError {
     ContentAfterRoot,
     #[error("unexpected end of document inside an element")]
     Unclosed,
+    #[error("character U+{0:04X} is not allowed in XML 1.0")]
+    InvalidChar(u32),
 }
 
 impl XmlError {
@@ -109,6 +111,7 @@ impl XmlError {
             XmlError::TextTooLong(_) => "text_too_long",
             XmlError::ContentAfterRoot => "content_after_root",
             XmlError::Unclosed => "unclosed",
+            XmlError::InvalidChar(_) => "invalid_char",
         }
     }
 }
@@ -208,6 +211,15 @@ fn open(
         if attr.value.len() > limits.max_text_bytes {
             return Err(XmlError::TextTooLong(limits.max_text_bytes));
         }
+        // Unescaping also refuses references to undeclared entities inside attribute values.
+        let value = attr.unescape_value().map_err(|e| match e {
+            quick_xml::Error::Escape(quick_xml::escape::EscapeError::UnrecognizedEntity(
+                _,
+                name,
+            )) => XmlError::UndefinedEntity(name),
+            other => XmlError::Malformed(other.to_string()),
+        })?;
+        check_chars(&value)?;
         // Prefixed attributes (other than xmlns declarations) must use a declared prefix too.
         let (attr_ns, _) = reader.resolve_attribute(attr.key);
         if let ResolveResult::Unknown(prefix) = attr_ns {
@@ -255,6 +267,7 @@ fn push_text(
     content: &str,
     limits: &Limits,
 ) -> Result<(), XmlError> {
+    check_chars(content)?;
     match stack.last_mut() {
         Some(current) => {
             if current.text.len() + content.len() > limits.max_text_bytes {
@@ -272,6 +285,19 @@ fn push_text(
         }
         None if root.is_some() => Err(XmlError::ContentAfterRoot),
         None => Err(XmlError::Malformed("text before the root element".into())),
+    }
+}
+
+/// XML 1.0 `Char`: no C0 controls but tab, LF and CR; no U+FFFE/U+FFFF (surrogates cannot occur
+/// in a Rust string). libxml2 would refuse them later; refusing here keeps every unreadable
+/// document a router fault.
+fn check_chars(s: &str) -> Result<(), XmlError> {
+    match s
+        .chars()
+        .find(|c| matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}'))
+    {
+        Some(c) => Err(XmlError::InvalidChar(u32::from(c))),
+        None => Ok(()),
     }
 }
 
@@ -325,6 +351,22 @@ mod tests {
             assert_eq!(read(input).as_ref().err(), Some(expected), "{input}");
         }
         assert!(matches!(read("<a></b>"), Err(XmlError::Malformed(_))));
+        assert_eq!(read("<a>\u{1}</a>").err(), Some(XmlError::InvalidChar(1)));
+        assert_eq!(read("<a>&#1;</a>").err(), Some(XmlError::InvalidChar(1)));
+        assert_eq!(
+            read("<a x='\u{1b}'/>").err(),
+            Some(XmlError::InvalidChar(0x1b))
+        );
+        assert!(read("<a>\t\r\n&#9;é</a>").is_ok());
+        assert_eq!(
+            read("<a x='&#27;'/>").err(),
+            Some(XmlError::InvalidChar(0x1b))
+        );
+        assert_eq!(
+            read("<a x='&ent;'/>").err(),
+            Some(XmlError::UndefinedEntity("ent".into()))
+        );
+        assert!(read("<a x='&lt;&#233;'/>").is_ok());
         assert!(matches!(
             read("<a x='1' x='2'/>"),
             Err(XmlError::Malformed(_))

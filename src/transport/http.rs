@@ -143,7 +143,44 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<Vec<u8>, Rout
             }
         })?
         .to_bytes();
+    let declared = declared_encoding(&bytes);
+    let charset = match (charset, declared) {
+        (Some(c), Some(d)) if canonical_charset(&c) != canonical_charset(&d) => {
+            return Err(RouterError::CharsetMismatch {
+                declared: d,
+                transport: c,
+            })
+        }
+        // Content-Type wins (RFC 7303); without it, the XML declaration decides.
+        (Some(c), _) => Some(c),
+        (None, d) => d,
+    };
     to_utf8(&bytes, charset.as_deref())
+}
+
+/// The `encoding` of a leading XML declaration, lower-cased (`<?xml version="1.0" encoding="…"?>`).
+fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if !head.starts_with(b"<?xml") {
+        return None;
+    }
+    let end = head.iter().take(256).position(|b| *b == b'>')?;
+    let decl = std::str::from_utf8(&head[..end]).ok()?;
+    let rest = &decl[decl.find("encoding")? + "encoding".len()..];
+    let rest = rest.trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = rest[1..].split(quote).next()?;
+    Some(value.trim().to_ascii_lowercase())
+}
+
+/// Aliases of the charsets we decode, so that `utf8` and `UTF-8` agree.
+fn canonical_charset(c: &str) -> String {
+    match c {
+        "utf8" => "utf-8".into(),
+        "latin1" | "latin-1" | "iso8859-1" => "iso-8859-1".into(),
+        "ascii" => "us-ascii".into(),
+        other => other.into(),
+    }
 }
 
 /// The `charset` parameter of Content-Type, lower-cased.
@@ -209,6 +246,21 @@ pub fn plain(status: StatusCode, body: &'static str) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_declared_encoding() {
+        assert_eq!(
+            declared_encoding(b"<?xml version='1.0' encoding='ISO-8859-1'?><a/>").as_deref(),
+            Some("iso-8859-1")
+        );
+        assert_eq!(
+            declared_encoding(b"<?xml version=\"1.0\" encoding = \"utf-8\" ?>"),
+            Some("utf-8".into())
+        );
+        assert_eq!(declared_encoding(b"<?xml version=\"1.0\"?><a/>"), None);
+        assert_eq!(declared_encoding(b"<a/>"), None);
+        assert_eq!(canonical_charset("utf8"), canonical_charset("utf-8"));
+    }
 
     #[test]
     fn decodes_declared_charsets() {
