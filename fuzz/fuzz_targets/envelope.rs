@@ -1,0 +1,30 @@
+//! Fuzzes what every request goes through before any business check: charset decoding, the
+//! screened XML reader, the envelope shape, and libxml2 validation of what the screen accepted.
+#![no_main]
+
+use std::sync::OnceLock;
+
+use libfuzzer_sys::fuzz_target;
+use sanp_gateway::message::NODE_FOR_PSP_NS;
+use sanp_gateway::soap::{tree, Envelope, Limits};
+use sanp_gateway::transport::http::to_utf8;
+use sanp_gateway::xsd::Contract;
+
+fn contract() -> &'static Contract {
+    static C: OnceLock<Contract> = OnceLock::new();
+    C.get_or_init(|| Contract::load().expect("contract schemas compile"))
+}
+
+fuzz_target!(|data: &[u8]| {
+    let limits = Limits::default();
+    // Both charsets the gateway decodes: UTF-8 (checked) and Latin-1 (always decodable).
+    for charset in [None, Some("iso-8859-1")] {
+        let Ok(bytes) = to_utf8(data, charset) else { continue };
+        let Ok(root) = tree::parse(&bytes, &limits) else { continue };
+        let env = Envelope::new(root);
+        let _ = env.first_payload_name();
+        let _ = env.payload(NODE_FOR_PSP_NS, "demandPaymentNoticeRequest");
+        // The screen accepted it: libxml2 must not crash on it either.
+        let _ = contract().node_for_psp.validate(&bytes);
+    }
+});
