@@ -69,6 +69,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--wsdl", required=True, help="WSDL file path or URL")
     parser.add_argument("--address", help="endpoint URL (default: the WSDL's soap:address)")
+    parser.add_argument("--cacert", help="PEM CA bundle trusted for an https:// gateway")
+    parser.add_argument("--cert", help="PEM client certificate (mutual TLS)")
+    parser.add_argument("--key", help="PEM private key of --cert")
     parser.add_argument("operation", choices=OPERATIONS)
     parser.add_argument("args", nargs="?", default="{}", help="request fields as a JSON object")
     opts = parser.parse_args()
@@ -107,6 +110,10 @@ def main():
     # The machine's proxy and CA variables must not reroute calls to a local gateway.
     session.trust_env = False
     session.hooks["response"].append(on_response)
+    if opts.cacert:
+        session.verify = opts.cacert
+    if opts.cert:
+        session.cert = (opts.cert, opts.key) if opts.key else opts.cert
     transport = Transport(session=session, timeout=10, operation_timeout=10)
     client = Client(opts.wsdl, transport=transport, plugins=[capture])
     service = client.create_service(BINDING, opts.address) if opts.address else client.service

@@ -56,7 +56,14 @@ fn post(ct: &str, body: &[u8]) -> Vec<u8> {
 }
 
 /// (case, request body, HTTP status, faultstring, detail, counter reason)
-type Row = (&'static str, Vec<u8>, &'static str, &'static str, &'static str, &'static str);
+type Row = (
+    &'static str,
+    Vec<u8>,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
 
 fn envelope(body: &str) -> String {
     support::nfp_envelope(body)

@@ -66,9 +66,21 @@ async fn zeep(
     operation: &str,
     args: Value,
 ) -> Value {
+    zeep_with(python, wsdl, address, &[], operation, args).await
+}
+
+/// Like [`zeep`], with extra options for the script (`--cacert`, `--cert`, `--key`).
+async fn zeep_with(
+    python: &str,
+    wsdl: &str,
+    address: Option<&str>,
+    options: &[String],
+    operation: &str,
+    args: Value,
+) -> Value {
     let script: PathBuf = support::repo().join("scripts/zeep_client.py");
     let mut cmd = Command::new(python);
-    cmd.arg(script).arg("--wsdl").arg(wsdl);
+    cmd.arg(script).arg("--wsdl").arg(wsdl).args(options);
     if let Some(a) = address {
         cmd.arg("--address").arg(a);
     }
@@ -328,4 +340,71 @@ async fn zeep_from_the_published_wsdl_gets_the_ecs_payment_notice() {
     )
     .await;
     assert_ok_notice(&report, &ec);
+}
+
+/// zeep from the official WSDL over mutual TLS: it trusts the gateway's CA, presents a PSP
+/// certificate bound to BROKER_OK, and gets the EC's notice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zeep_over_mutual_tls_from_the_official_wsdl_gets_the_ecs_payment_notice() {
+    let (Some(py), Some(wsdl)) = (python(), official_wsdl()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = support::pki::TestPki::generate(dir.path());
+    let ec = TestEc::start(ec::reply(ec::ok_answer())).await;
+    let mut registry = conformance_registry();
+    point_stations_at(&mut registry, ec.port());
+    let q = |p: &std::path::Path| format!("{:?}", p.display().to_string());
+    let settings = format!(
+        "[tls]\ncert_file = {}\nkey_file = {}\nclient_ca_file = {}\n[[psp_bindings]]\nbroker = \"BROKER_OK\"\nsha256 = [\"{}\"]\n",
+        q(&pki.server.cert),
+        q(&pki.server.key),
+        q(&pki.ca),
+        pki.psp_good.fingerprint()
+    );
+    let client = support::tls_client_config(Some(&pki.ca), Some(&pki.psp_good));
+    let gw = TestGateway::start_with(&registry, &settings, "https", client).await;
+    let options = [
+        "--cacert".to_owned(),
+        pki.ca.display().to_string(),
+        "--cert".to_owned(),
+        pki.psp_good.cert.display().to_string(),
+        "--key".to_owned(),
+        pki.psp_good.key.display().to_string(),
+    ];
+    let args = json!({
+        "idPSP": "PSP_OK", "idBrokerPSP": "BROKER_OK", "idChannel": "CH_OK", "password": PASSWORD,
+        "idSoggettoServizio": "00042", "datiSpecificiServizio_b64": support::tassa_auto("AB345CD"),
+    });
+    let report = zeep_with(
+        &py,
+        &wsdl,
+        Some(&endpoint(&gw)),
+        &options,
+        "demandPaymentNotice",
+        args.clone(),
+    )
+    .await;
+    assert!(endpoint(&gw).starts_with("https://localhost:"));
+    assert_eq!(report["result"]["outcome"], "OK", "{report}");
+    assert_eq!(
+        report["result"]["qrCode"]["noticeNumber"],
+        "311111111111111111"
+    );
+    // Without the client certificate zeep cannot get in at all.
+    let script: PathBuf = support::repo().join("scripts/zeep_client.py");
+    let mut cmd = Command::new(&py);
+    cmd.arg(script)
+        .args(["--wsdl", &wsdl, "--address", &endpoint(&gw), "--cacert"])
+        .arg(&pki.ca)
+        .arg("demandPaymentNotice")
+        .arg(args.to_string());
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("python");
+    assert!(
+        !out.status.success(),
+        "a client without certificate must be refused"
+    );
 }
