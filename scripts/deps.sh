@@ -3,9 +3,10 @@
 #   libxml2-dev + pkg-config: the gateway links libxml2 for XSD validation.
 #   libxml2-utils: xmllint, handy to check fixtures by hand.
 #   python3-venv: the zeep client used by the tests runs in a private virtualenv.
+#   openssl, curl: the README's TLS example (scripts/gen-test-certs.sh) is run by the tests.
 set -euo pipefail
 need=()
-for pkg in libxml2-dev pkg-config libxml2-utils; do
+for pkg in libxml2-dev pkg-config libxml2-utils openssl curl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
