@@ -159,13 +159,27 @@ impl Failure {
             Failure::ServiceData(ServiceDataError::Invalid { xsd, .. }) => {
                 format!("service data: datiSpecificiServizio does not match {xsd}")
             }
+            Failure::ServiceData(ServiceDataError::NotXml(e)) => {
+                format!(
+                    "service data: datiSpecificiServizio is not readable XML ({})",
+                    e.class()
+                )
+            }
+            // Validator messages quote the offending value: not for passwords and service data.
+            Failure::Syntax(SyntaxError::Schema(invalid)) => match &invalid.first().path {
+                Some(path)
+                    if path.ends_with("/password") || path.ends_with("/datiSpecificiServizio") =>
+                {
+                    format!("syntax: schema violation at [{path}] (value not logged)")
+                }
+                Some(_) | None => self.to_string(),
+            },
             Failure::ServiceData(
                 ServiceDataError::NotBase64(_)
                 | ServiceDataError::NotUtf8
-                | ServiceDataError::NotXml(_)
                 | ServiceDataError::NoSchema(_),
             )
-            | Failure::Syntax(_)
+            | Failure::Syntax(SyntaxError::Shape(_) | SyntaxError::Missing(_))
             | Failure::Check(_)
             | Failure::Upstream { .. }
             | Failure::Ec { .. } => self.to_string(),
