@@ -101,6 +101,13 @@ async fn a_bound_client_certificate_is_served() {
         )
         .await;
     assert_eq!(r.outcome, "OK", "{}", r.raw);
+    // TLS 1.2 clients are served too.
+    let tls12 = gw.with_client(support::tls_client_config_versions(
+        Some(&pki.ca),
+        Some(&pki.psp_good),
+        &[&rustls::version::TLS12],
+    ));
+    assert_eq!(tls12.demand(&Demand::default().xml()).await.outcome, "OK");
 }
 
 /// A good certificate used for another broker is PPT_AUTORIZZAZIONE, before any registry lookup.

@@ -138,7 +138,7 @@ fn stamps(s: &ServerTls) -> FileStamps {
 }
 
 /// TLS 1.2 and 1.3 with ring; client certificates required when a client CA is configured,
-/// checked against CRLs when given (whole chain, unknown status tolerated only without CRLs).
+/// checked against the CRLs given (whole chain).
 fn server_config(s: &ServerTls) -> Result<ServerConfig, TlsSetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let chain = pki::read_certs(&s.cert_file)?;

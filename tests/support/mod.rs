@@ -69,6 +69,15 @@ pub fn http_client(
 
 /// A rustls client trusting `ca` and presenting `identity` (certificate and key PEM files), if any.
 pub fn tls_client_config(ca: Option<&Path>, identity: Option<&pki::Pair>) -> rustls::ClientConfig {
+    tls_client_config_versions(ca, identity, rustls::DEFAULT_VERSIONS)
+}
+
+/// Like [`tls_client_config`], limited to `versions`.
+pub fn tls_client_config_versions(
+    ca: Option<&Path>,
+    identity: Option<&pki::Pair>,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+) -> rustls::ClientConfig {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -79,7 +88,7 @@ pub fn tls_client_config(ca: Option<&Path>, identity: Option<&pki::Pair>) -> rus
         }
     }
     let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(versions)
         .expect("versions")
         .with_root_certificates(roots);
     match identity {
