@@ -24,6 +24,13 @@ const EMBEDDED: &[(&str, &[u8])] = &[
         "CatalogoServizi_2_0_0.xsd",
         include_bytes!("../../xsd/CatalogoServizi_2_0_0.xsd"),
     ),
+    ("PagInf_RPT_RT_6_2_0.xsd", include_bytes!("../../xsd/PagInf_RPT_RT_6_2_0.xsd")),
+    ("NodoPerPspRichiestaAvvisi.xsd", include_bytes!("../../xsd/NodoPerPspRichiestaAvvisi.xsd")),
+    ("PaPerNodoRichiestaAvvisi.xsd", include_bytes!("../../xsd/PaPerNodoRichiestaAvvisi.xsd")),
+    (
+        "PaPerNodoRichiestaAvvisi_intestazione.xsd",
+        include_bytes!("../../xsd/PaPerNodoRichiestaAvvisi_intestazione.xsd"),
+    ),
 ];
 
 impl Bundle {
@@ -38,13 +45,20 @@ impl Bundle {
     }
 
     /// Adds the synthetic entry points that validate a whole SOAP envelope with its payload.
+    /// Wrappers whose payload schemas are not in the bundle are skipped.
     pub fn add_wrappers(&mut self) {
-        for (name, ns, location) in WRAPPERS {
-            let text = format!(
+        for (name, imports) in WRAPPERS {
+            if imports.iter().any(|(_, location)| self.get(location).is_none()) {
+                continue;
+            }
+            let mut text = String::from(
                 "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\">\
-                 <xs:import namespace=\"http://schemas.xmlsoap.org/soap/envelope/\" schemaLocation=\"envelope.xsd\"/>\
-                 <xs:import namespace=\"{ns}\" schemaLocation=\"{location}\"/></xs:schema>"
+                 <xs:import namespace=\"http://schemas.xmlsoap.org/soap/envelope/\" schemaLocation=\"envelope.xsd\"/>",
             );
+            for (ns, location) in *imports {
+                text.push_str(&format!("<xs:import namespace=\"{ns}\" schemaLocation=\"{location}\"/>"));
+            }
+            text.push_str("</xs:schema>");
             self.insert(name, text.into_bytes());
         }
     }
@@ -87,17 +101,31 @@ impl Bundle {
     }
 }
 
-/// Wrapper entry points: (entry name, payload namespace, payload schema file).
-const WRAPPERS: &[(&str, &str, &str)] = &[
+/// Wrapper entry points: (entry name, [(namespace, schema file)] carried in the envelope).
+type Wrapper = (&'static str, &'static [(&'static str, &'static str)]);
+
+const WRAPPERS: &[Wrapper] = &[
     (
         ENVELOPE_NODE_FOR_PSP,
-        "http://pagopa-api.pagopa.gov.it/node/nodeForPsp.xsd",
-        "nodeForPsp.xsd",
+        &[("http://pagopa-api.pagopa.gov.it/node/nodeForPsp.xsd", "nodeForPsp.xsd")],
     ),
     (
         ENVELOPE_PA_FOR_NODE,
-        "http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd",
-        "paForNode.xsd",
+        &[("http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd", "paForNode.xsd")],
+    ),
+    (
+        ENVELOPE_LEGACY_PSP,
+        &[("http://ws.pagamenti.telematici.gov/", "NodoPerPspRichiestaAvvisi.xsd")],
+    ),
+    (
+        ENVELOPE_LEGACY_PA,
+        &[
+            ("http://ws.pagamenti.telematici.gov/", "PaPerNodoRichiestaAvvisi.xsd"),
+            (
+                "http://ws.pagamenti.telematici.gov/ppthead",
+                "PaPerNodoRichiestaAvvisi_intestazione.xsd",
+            ),
+        ],
     ),
 ];
 
@@ -105,3 +133,7 @@ const WRAPPERS: &[(&str, &str, &str)] = &[
 pub const ENVELOPE_NODE_FOR_PSP: &str = "sanp-envelope-nodeForPsp.xsd";
 /// Entry that validates a SOAP 1.1 envelope carrying a paForNode payload.
 pub const ENVELOPE_PA_FOR_NODE: &str = "sanp-envelope-paForNode.xsd";
+/// Entry for the legacy PSP operations (NodoPerPsp "richiesta avvisi").
+pub const ENVELOPE_LEGACY_PSP: &str = "sanp-envelope-NodoPerPspRichiestaAvvisi.xsd";
+/// Entry for the legacy EC operation (paaChiediNumeroAvviso, with its intestazionePPT header).
+pub const ENVELOPE_LEGACY_PA: &str = "sanp-envelope-PaPerNodoRichiestaAvvisi.xsd";

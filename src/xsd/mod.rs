@@ -12,7 +12,9 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
-pub use bundle::{Bundle, ENVELOPE_NODE_FOR_PSP, ENVELOPE_PA_FOR_NODE};
+pub use bundle::{
+    Bundle, ENVELOPE_LEGACY_PA, ENVELOPE_LEGACY_PSP, ENVELOPE_NODE_FOR_PSP, ENVELOPE_PA_FOR_NODE,
+};
 pub use ffi::RawIssue as Issue;
 
 /// A schema that can validate documents from any thread.
@@ -155,6 +157,10 @@ pub struct Contract {
     pub pa_for_node: Schema,
     /// The v2 service catalog document.
     pub catalog_v2: Schema,
+    /// SOAP 1.1 envelope carrying a legacy NodoPerPsp request (nodoChiediNumeroAvviso, …).
+    pub legacy_psp: Schema,
+    /// SOAP 1.1 envelope carrying a legacy PaPerNodo message (paaChiediNumeroAvviso, its answer).
+    pub legacy_pa: Schema,
 }
 
 impl Contract {
@@ -163,7 +169,9 @@ impl Contract {
         Ok(Self {
             node_for_psp: Schema::compile(bundle.clone(), ENVELOPE_NODE_FOR_PSP)?,
             pa_for_node: Schema::compile(bundle.clone(), ENVELOPE_PA_FOR_NODE)?,
-            catalog_v2: Schema::compile(bundle, "CatalogoServizi_2_0_0.xsd")?,
+            catalog_v2: Schema::compile(bundle.clone(), "CatalogoServizi_2_0_0.xsd")?,
+            legacy_psp: Schema::compile(bundle.clone(), ENVELOPE_LEGACY_PSP)?,
+            legacy_pa: Schema::compile(bundle, ENVELOPE_LEGACY_PA)?,
         })
     }
 }
