@@ -149,13 +149,11 @@ fn server_config(s: &ServerTls) -> Result<ServerConfig, TlsSetupError> {
         Some(ca) => {
             let roots = pki::read_roots(Some(ca), false)?;
             let crls = pki::read_crls(&s.crl_files)?;
-            let mut verifier =
-                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                    .with_crls(crls);
-            if s.crl_files.is_empty() {
-                verifier = verifier.allow_unknown_revocation_status();
-            }
-            let verifier = verifier
+            // CRLs are often given for some issuers only (e.g. the root but not an intermediate):
+            // a certificate is refused when a CRL lists it, not because no CRL covers its issuer.
+            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+                .with_crls(crls)
+                .allow_unknown_revocation_status()
                 .build()
                 .map_err(|e| TlsSetupError::Verifier(e.to_string()))?;
             builder

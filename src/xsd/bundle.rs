@@ -24,9 +24,18 @@ const EMBEDDED: &[(&str, &[u8])] = &[
         "CatalogoServizi_2_0_0.xsd",
         include_bytes!("../../xsd/CatalogoServizi_2_0_0.xsd"),
     ),
-    ("PagInf_RPT_RT_6_2_0.xsd", include_bytes!("../../xsd/PagInf_RPT_RT_6_2_0.xsd")),
-    ("NodoPerPspRichiestaAvvisi.xsd", include_bytes!("../../xsd/NodoPerPspRichiestaAvvisi.xsd")),
-    ("PaPerNodoRichiestaAvvisi.xsd", include_bytes!("../../xsd/PaPerNodoRichiestaAvvisi.xsd")),
+    (
+        "PagInf_RPT_RT_6_2_0.xsd",
+        include_bytes!("../../xsd/PagInf_RPT_RT_6_2_0.xsd"),
+    ),
+    (
+        "NodoPerPspRichiestaAvvisi.xsd",
+        include_bytes!("../../xsd/NodoPerPspRichiestaAvvisi.xsd"),
+    ),
+    (
+        "PaPerNodoRichiestaAvvisi.xsd",
+        include_bytes!("../../xsd/PaPerNodoRichiestaAvvisi.xsd"),
+    ),
     (
         "PaPerNodoRichiestaAvvisi_intestazione.xsd",
         include_bytes!("../../xsd/PaPerNodoRichiestaAvvisi_intestazione.xsd"),
@@ -48,7 +57,10 @@ impl Bundle {
     /// Wrappers whose payload schemas are not in the bundle are skipped.
     pub fn add_wrappers(&mut self) {
         for (name, imports) in WRAPPERS {
-            if imports.iter().any(|(_, location)| self.get(location).is_none()) {
+            if imports
+                .iter()
+                .any(|(_, location)| self.get(location).is_none())
+            {
                 continue;
             }
             let mut text = String::from(
@@ -56,7 +68,9 @@ impl Bundle {
                  <xs:import namespace=\"http://schemas.xmlsoap.org/soap/envelope/\" schemaLocation=\"envelope.xsd\"/>",
             );
             for (ns, location) in *imports {
-                text.push_str(&format!("<xs:import namespace=\"{ns}\" schemaLocation=\"{location}\"/>"));
+                text.push_str(&format!(
+                    "<xs:import namespace=\"{ns}\" schemaLocation=\"{location}\"/>"
+                ));
             }
             text.push_str("</xs:schema>");
             self.insert(name, text.into_bytes());
@@ -107,20 +121,32 @@ type Wrapper = (&'static str, &'static [(&'static str, &'static str)]);
 const WRAPPERS: &[Wrapper] = &[
     (
         ENVELOPE_NODE_FOR_PSP,
-        &[("http://pagopa-api.pagopa.gov.it/node/nodeForPsp.xsd", "nodeForPsp.xsd")],
+        &[(
+            "http://pagopa-api.pagopa.gov.it/node/nodeForPsp.xsd",
+            "nodeForPsp.xsd",
+        )],
     ),
     (
         ENVELOPE_PA_FOR_NODE,
-        &[("http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd", "paForNode.xsd")],
+        &[(
+            "http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd",
+            "paForNode.xsd",
+        )],
     ),
     (
         ENVELOPE_LEGACY_PSP,
-        &[("http://ws.pagamenti.telematici.gov/", "NodoPerPspRichiestaAvvisi.xsd")],
+        &[(
+            "http://ws.pagamenti.telematici.gov/",
+            "NodoPerPspRichiestaAvvisi.xsd",
+        )],
     ),
     (
         ENVELOPE_LEGACY_PA,
         &[
-            ("http://ws.pagamenti.telematici.gov/", "PaPerNodoRichiestaAvvisi.xsd"),
+            (
+                "http://ws.pagamenti.telematici.gov/",
+                "PaPerNodoRichiestaAvvisi.xsd",
+            ),
             (
                 "http://ws.pagamenti.telematici.gov/ppthead",
                 "PaPerNodoRichiestaAvvisi_intestazione.xsd",
