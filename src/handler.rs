@@ -7,13 +7,19 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::app::{Gateway, Live};
-use crate::checks;
-use crate::message::{Caller, CatalogV2Request, DemandRequest, Operation};
+use crate::checks::{self, NoticePermit, Primitive};
+use crate::message::{
+    Caller, CatalogV1Request, CatalogV2Request, DemandRequest, NumeroAvvisoRequest, Operation,
+};
 use crate::pki::ClientIdentity;
-use crate::respond::{self, fault_bean, Failure, FaultCode, RouterError, SyntaxError};
+use crate::respond::{self, fault_bean, Failure, FaultBean, FaultCode, RouterError, SyntaxError};
 use crate::settings::ServiceDataMode;
-use crate::soap::{self, Envelope};
-use crate::upstream::{pa_demand, EcAnswer};
+use crate::soap::{self, Element, Envelope};
+use crate::upstream::{
+    bridge, pa_chiedi, pa_demand, CallContext, EcAnswer, LegacyAnswer, LegacyNotice, Notice,
+    UpstreamError,
+};
+use crate::xsd::Schema;
 
 /// What a served request produced, for the response and the request log.
 #[derive(Debug)]
@@ -47,9 +53,18 @@ pub async fn handle_soap(
     let operation = dispatch(soap_action, &env)?;
     // One snapshot for the whole request, however long the station takes.
     let live = gw.live();
+    let request = Request {
+        gw,
+        live: &live,
+        env: &env,
+        raw: body,
+        identity,
+    };
     Ok(match operation {
-        Operation::DemandPaymentNotice => demand(gw, &live, &env, body, identity).await,
-        Operation::NodoChiediCatalogoServiziV2 => catalog_v2(gw, &live, &env, body, identity),
+        Operation::DemandPaymentNotice => demand(&request).await,
+        Operation::NodoChiediCatalogoServiziV2 => catalog_v2(&request),
+        Operation::NodoChiediNumeroAvviso => numero_avviso(&request).await,
+        Operation::NodoChiediCatalogoServizi => catalog_v1(&request),
     })
 }
 
@@ -69,6 +84,131 @@ fn dispatch(soap_action: Option<&str>, env: &Envelope) -> Result<Operation, Rout
     }
 }
 
+/// One request on its way through the stages.
+struct Request<'a> {
+    gw: &'a Gateway,
+    live: &'a Arc<Live>,
+    env: &'a Envelope,
+    raw: &'a [u8],
+    identity: Option<&'a ClientIdentity>,
+}
+
+impl Request<'_> {
+    /// Envelope shape, then the schema of the whole envelope: the Node's syntax check.
+    fn syntax(&self, op: Operation) -> Result<&Element, Failure> {
+        let payload = self
+            .env
+            .payload(op.namespace(), op.request_element())
+            .map_err(|e| Failure::Syntax(SyntaxError::Shape(e)))?;
+        let schema: &Schema = if op.is_legacy() {
+            &self.gw.contract.legacy_psp
+        } else {
+            &self.gw.contract.node_for_psp
+        };
+        schema
+            .validate(self.raw)
+            .map_err(|e| Failure::Syntax(SyntaxError::Schema(e)))?;
+        Ok(payload)
+    }
+
+    /// The certificate binding comes before the Node's own checks, so a caller cannot learn
+    /// which PSPs, brokers or channels exist by trying identifiers its certificate does not cover.
+    fn caller(&self, caller: &Caller) -> Result<checks::CallerPermit, Failure> {
+        let s = &self.gw.settings;
+        checks::check_certificate(&s.bindings, s.client_auth(), self.identity, caller)
+            .map_err(Failure::Check)?;
+        checks::check_caller(&self.live.snapshot, caller).map_err(Failure::Check)
+    }
+
+    fn service_data(&self, permit: &NoticePermit, b64: &str) -> Result<(), Failure> {
+        if self.gw.settings.service_data == ServiceDataMode::PassThrough {
+            return Ok(());
+        }
+        checks::check_service_data(
+            &self.live.service_schemas,
+            &permit.service().reference_xsd,
+            b64,
+            &self.gw.settings.limits.xml,
+        )
+        .map_err(Failure::ServiceData)
+    }
+
+    fn call_context(&self) -> CallContext<'_> {
+        CallContext {
+            clients: &self.gw.ec,
+            settings: &self.gw.settings.ec,
+            contract: &self.gw.contract,
+            limits: &self.gw.settings.limits.xml,
+        }
+    }
+
+    /// Calls the station with the permit's primitive. An EC KO becomes the EC's failure.
+    async fn call(
+        &self,
+        permit: &NoticePermit,
+        psp: &str,
+        b64: &str,
+    ) -> Result<StationNotice, Failure> {
+        let ctx = self.call_context();
+        let upstream = |error: UpstreamError| Failure::Upstream {
+            station: permit.station().code.clone(),
+            error,
+        };
+        let ec = |fault| Failure::Ec {
+            ec_domain: permit.ec_domain().to_owned(),
+            fault,
+        };
+        match permit.primitive() {
+            Primitive::PaDemandPaymentNotice => {
+                match pa_demand::call(&ctx, permit, b64).await.map_err(upstream)? {
+                    EcAnswer::Ok(n) => Ok(StationNotice::Sanp3(n)),
+                    EcAnswer::Ko(f) => Err(ec(f)),
+                }
+            }
+            Primitive::PaaChiediNumeroAvviso => {
+                match pa_chiedi::call(&ctx, permit, psp, b64)
+                    .await
+                    .map_err(upstream)?
+                {
+                    LegacyAnswer::Ok(n) => Ok(StationNotice::Legacy(n)),
+                    LegacyAnswer::Ko(f) => Err(ec(f)),
+                }
+            }
+        }
+    }
+
+    /// A station's notice in SANP 3 terms (bridged from the legacy form when needed).
+    fn as_notice(&self, permit: &NoticePermit, n: StationNotice) -> Result<Notice, Failure> {
+        match n {
+            StationNotice::Sanp3(n) => Ok(n),
+            StationNotice::Legacy(l) => bridge::legacy_to_notice(&l, permit, &self.live.snapshot)
+                .map_err(|why| untranslatable(permit, why)),
+        }
+    }
+
+    /// A station's notice in legacy terms (bridged from the SANP 3 form when needed).
+    fn as_legacy(&self, permit: &NoticePermit, n: StationNotice) -> Result<LegacyNotice, Failure> {
+        match n {
+            StationNotice::Legacy(l) => Ok(l),
+            StationNotice::Sanp3(n) => bridge::notice_to_legacy(&n, &self.live.snapshot, now())
+                .map_err(|why| untranslatable(permit, why)),
+        }
+    }
+}
+
+/// What the station answered OK, in its own primitive's terms.
+enum StationNotice {
+    Sanp3(Notice),
+    Legacy(LegacyNotice),
+}
+
+fn untranslatable(permit: &NoticePermit, why: bridge::Untranslatable) -> Failure {
+    Failure::Upstream {
+        station: permit.station().code.clone(),
+        error: UpstreamError::Untranslatable(why),
+    }
+}
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -76,81 +216,30 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Envelope shape, then the schema of the whole envelope: the Node's syntax check.
-fn syntax<'e>(
-    gw: &Gateway,
-    env: &'e Envelope,
-    raw: &[u8],
-    op: Operation,
-) -> Result<&'e soap::Element, Failure> {
-    let payload = env
-        .payload(op.namespace(), op.request_element())
-        .map_err(|e| Failure::Syntax(SyntaxError::Shape(e)))?;
-    gw.contract
-        .node_for_psp
-        .validate(raw)
-        .map_err(|e| Failure::Syntax(SyntaxError::Schema(e)))?;
-    Ok(payload)
+fn missing(e: crate::message::MissingField) -> Failure {
+    Failure::Syntax(SyntaxError::Missing(e))
 }
 
-/// The certificate binding comes before the Node's own checks, so a caller cannot learn which
-/// PSPs, brokers or channels exist by trying identifiers its certificate does not cover.
-fn bound(gw: &Gateway, identity: Option<&ClientIdentity>, caller: &Caller) -> Result<(), Failure> {
-    checks::check_certificate(
-        &gw.settings.bindings,
-        gw.settings.client_auth(),
-        identity,
-        caller,
-    )
-    .map_err(Failure::Check)
-}
-
-async fn demand(
-    gw: &Gateway,
-    live: &Arc<Live>,
-    env: &Envelope,
-    raw: &[u8],
-    identity: Option<&ClientIdentity>,
-) -> Reply {
+async fn demand(r: &Request<'_>) -> Reply {
     let op = Operation::DemandPaymentNotice;
     let mut psp = None;
     let mut extended = false;
     let outcome = async {
-        let payload = syntax(gw, env, raw, op)?;
-        let req = DemandRequest::from_payload(payload)
-            .map_err(|e| Failure::Syntax(SyntaxError::Missing(e)))?;
+        let req = DemandRequest::from_payload(r.syntax(op)?).map_err(missing)?;
         psp = Some(req.caller.psp.clone());
-        bound(gw, identity, &req.caller)?;
-        let caller = checks::check_caller(&live.snapshot, &req.caller).map_err(Failure::Check)?;
-        extended = caller.extended_fault_bean();
-        let permit = checks::check_demand(&live.snapshot, &req.subject_service_id, now())
-            .map_err(Failure::Check)?;
-        if gw.settings.service_data == ServiceDataMode::Validate {
-            checks::check_service_data(
-                &live.service_schemas,
-                &permit.service().reference_xsd,
-                &req.service_data_b64,
-                &gw.settings.limits.xml,
-            )
-            .map_err(Failure::ServiceData)?;
-        }
-        let ctx = pa_demand::CallContext {
-            clients: &gw.ec,
-            settings: &gw.settings.ec,
-            answer_schema: &gw.contract.pa_for_node,
-            limits: &gw.settings.limits.xml,
-        };
-        match pa_demand::call(&ctx, &permit, &req.service_data_b64).await {
-            Ok(EcAnswer::Ok(notice)) => Ok(notice),
-            Ok(EcAnswer::Ko(fault)) => Err(Failure::Ec {
-                ec_domain: permit.ec_domain().to_owned(),
-                fault,
-            }),
-            Err(error) => Err(Failure::Upstream {
-                station: permit.station().code.clone(),
-                error,
-            }),
-        }
+        extended = r.caller(&req.caller)?.extended_fault_bean();
+        let permit = checks::check_demand(
+            &r.live.snapshot,
+            &req.subject_service_id,
+            now(),
+            &r.gw.settings.ec.bridging,
+        )
+        .map_err(Failure::Check)?;
+        r.service_data(&permit, &req.service_data_b64)?;
+        let answer = r
+            .call(&permit, &req.caller.psp, &req.service_data_b64)
+            .await?;
+        r.as_notice(&permit, answer)
     }
     .await;
     finish(
@@ -163,25 +252,16 @@ async fn demand(
     )
 }
 
-fn catalog_v2(
-    gw: &Gateway,
-    live: &Arc<Live>,
-    env: &Envelope,
-    raw: &[u8],
-    identity: Option<&ClientIdentity>,
-) -> Reply {
+fn catalog_v2(r: &Request<'_>) -> Reply {
     let op = Operation::NodoChiediCatalogoServiziV2;
     let mut psp = None;
     let outcome = (|| {
-        let payload = syntax(gw, env, raw, op)?;
-        let req = CatalogV2Request::from_payload(payload)
-            .map_err(|e| Failure::Syntax(SyntaxError::Missing(e)))?;
+        let req = CatalogV2Request::from_payload(r.syntax(op)?).map_err(missing)?;
         psp = Some(req.caller.psp.clone());
-        bound(gw, identity, &req.caller)?;
-        checks::check_caller(&live.snapshot, &req.caller).map_err(Failure::Check)?;
-        checks::check_domain(&live.snapshot, req.domain.as_deref()).map_err(Failure::Check)?;
+        r.caller(&req.caller)?;
+        checks::check_domain(&r.live.snapshot, req.domain.as_deref()).map_err(Failure::Check)?;
         let filter = respond::catalog::CatalogFilter::v2(&req, now());
-        Ok(respond::catalog::document_v2(&live.snapshot, &filter))
+        Ok(respond::catalog::document_v2(&r.live.snapshot, &filter))
     })();
     // The catalog never reaches an EC, so the extended fault bean never applies.
     finish(
@@ -194,6 +274,65 @@ fn catalog_v2(
     )
 }
 
+async fn numero_avviso(r: &Request<'_>) -> Reply {
+    let op = Operation::NodoChiediNumeroAvviso;
+    let mut psp = None;
+    let mut domain = String::new();
+    let outcome = async {
+        let req = NumeroAvvisoRequest::from_payload(r.syntax(op)?).map_err(missing)?;
+        psp = Some(req.caller.psp.clone());
+        domain = req.domain.clone();
+        r.caller(&req.caller)?;
+        let permit = checks::check_numero_avviso(
+            &r.live.snapshot,
+            &req.service_id,
+            &req.domain,
+            now(),
+            &r.gw.settings.ec.bridging,
+        )
+        .map_err(Failure::Check)?;
+        r.service_data(&permit, &req.service_data_b64)?;
+        let answer = r
+            .call(&permit, &req.caller.psp, &req.service_data_b64)
+            .await?;
+        r.as_legacy(&permit, answer)
+    }
+    .await;
+    // Legacy answers cannot carry the extended fault bean (no original* in their schema).
+    finish(
+        op,
+        psp,
+        outcome,
+        false,
+        |n: &LegacyNotice| respond::legacy::numero_avviso_ok(&domain, n),
+        respond::legacy::numero_avviso_ko,
+    )
+}
+
+fn catalog_v1(r: &Request<'_>) -> Reply {
+    let op = Operation::NodoChiediCatalogoServizi;
+    let mut psp = None;
+    let outcome = (|| {
+        let req = CatalogV1Request::from_payload(r.syntax(op)?).map_err(missing)?;
+        psp = Some(req.caller.psp.clone());
+        r.caller(&req.caller)?;
+        checks::check_domain(&r.live.snapshot, req.domain.as_deref()).map_err(Failure::Check)?;
+        Ok(respond::legacy::catalog_v1_document(
+            &r.live.snapshot,
+            req.domain.as_deref(),
+            now(),
+        ))
+    })();
+    finish(
+        op,
+        psp,
+        outcome,
+        false,
+        |d: &String| respond::legacy::catalog_v1_ok(d),
+        respond::legacy::catalog_v1_ko,
+    )
+}
+
 /// Renders an operation's outcome as its OK or KO document and records what the log needs.
 fn finish<T>(
     operation: Operation,
@@ -201,7 +340,7 @@ fn finish<T>(
     outcome: Result<T, Failure>,
     extended_fault_bean: bool,
     ok: impl FnOnce(&T) -> String,
-    ko: impl FnOnce(&respond::FaultBean) -> String,
+    ko: impl FnOnce(&FaultBean) -> String,
 ) -> Reply {
     match outcome {
         Ok(value) => Reply {

@@ -1,6 +1,7 @@
-//! A sample EC station answering `paDemandPaymentNotice`, for the demo and for trying the gateway end to end.
+//! A sample EC station answering `paDemandPaymentNotice` and the legacy `paaChiediNumeroAvviso`,
+//! for the demo and for trying the gateway end to end.
 //!
-//! It validates each request against paForNode, creates a debt position with a fresh notice
+//! It validates each request against its schema, creates a debt position with a fresh notice
 //! number (aux digit 3, check digit mod 93), and answers KO when the service data contain the
 //! plate `XX000XX`, so both outcomes can be tried.
 
@@ -17,14 +18,17 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-use crate::message::PA_FOR_NODE_NS;
+use crate::message::{PA_FOR_NODE_NS, PPTHEAD_NS, PPT_NS};
 use crate::soap::write::XmlOut;
-use crate::soap::{self, Envelope, Limits};
+use crate::soap::{self, Element, Envelope, Limits};
 use crate::transport::http::xml;
-use crate::xsd::{Contract, Schema};
+use crate::xsd::Contract;
 
 /// The service data that make the sample EC refuse the demand.
 pub const KO_MARKER: &str = "XX000XX";
+
+/// The account the sample EC credits in legacy answers.
+pub const SAMPLE_IBAN: &str = "IT60X0542811101000000123456";
 
 /// Sample EC settings.
 #[derive(Debug, Clone)]
@@ -45,7 +49,7 @@ impl Default for SampleEc {
 
 struct State {
     config: SampleEc,
-    schema: Schema,
+    contract: Contract,
     counter: AtomicU64,
 }
 
@@ -64,7 +68,7 @@ pub async fn serve(listener: TcpListener, config: SampleEc) -> std::io::Result<(
         .unwrap_or(0);
     let state = Arc::new(State {
         config,
-        schema: contract.pa_for_node,
+        contract,
         counter: AtomicU64::new(seed * 1_000_000),
     });
     loop {
@@ -88,33 +92,38 @@ async fn answer(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         Ok(b) => b.to_bytes(),
         Err(_) => return xml(StatusCode::PAYLOAD_TOO_LARGE, String::new()),
     };
-    let outcome = demand(state, &body);
-    xml(StatusCode::OK, outcome)
+    let env = match soap::tree::parse(&body, &Limits::default()) {
+        Ok(root) => Envelope::new(root),
+        Err(e) => {
+            return xml(
+                StatusCode::OK,
+                ko(
+                    Primitive::Sanp3,
+                    "PAA_SINTASSI_XSD",
+                    "Errore di sintassi XSD.",
+                    "-",
+                    &e.to_string(),
+                ),
+            )
+        }
+    };
+    let answer = match env.first_payload_name() {
+        Some("paaChiediNumeroAvviso") => legacy(state, &env, &body),
+        _ => demand(state, &env, &body),
+    };
+    xml(StatusCode::OK, answer)
 }
 
-fn demand(state: &State, body: &[u8]) -> String {
-    let syntax_ko = |id: &str, e: &dyn std::fmt::Display| {
-        ko(
-            "PAA_SINTASSI_XSD",
-            "Errore di sintassi XSD.",
-            id,
-            &e.to_string(),
-        )
-    };
-    let env = match soap::tree::parse(body, &Limits::default()) {
-        Ok(root) => Envelope::new(root),
-        Err(e) => return syntax_ko("-", &e),
-    };
-    let payload = match env.payload(PA_FOR_NODE_NS, "paDemandPaymentNoticeRequest") {
-        Ok(p) => p,
-        Err(e) => return syntax_ko("-", &e),
-    };
-    let id_pa = payload.child_text("idPA").unwrap_or("-").to_owned();
-    if let Err(e) = state.schema.validate(body) {
-        return syntax_ko(&id_pa, &e);
-    }
-    let data = payload
-        .child_text("datiSpecificiServizioRequest")
+#[derive(Debug, Clone, Copy)]
+enum Primitive {
+    Sanp3,
+    Legacy,
+}
+
+/// Decodes the base64 service data (for the KO marker and the amount).
+fn service_data(payload: &Element, field: &str) -> String {
+    payload
+        .child_text(field)
         .map(|b| {
             b.chars()
                 .filter(|c| !c.is_ascii_whitespace())
@@ -122,21 +131,58 @@ fn demand(state: &State, body: &[u8]) -> String {
         })
         .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
         .map(|d| String::from_utf8_lossy(&d).into_owned())
-        .unwrap_or_default();
-    if data.contains(KO_MARKER) {
+        .unwrap_or_default()
+}
+
+/// A deterministic amount per request content, in cents, kept as decimal text.
+fn amount(data: &str) -> String {
+    let cents = 5_000 + data.bytes().map(u64::from).sum::<u64>() % 20_000;
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
+fn refused(p: Primitive, id_pa: &str) -> String {
+    ko(
+        p,
+        "PAA_SEMANTICA",
+        "Errore semantico",
+        id_pa,
+        "Posizione debitoria non creabile per i dati indicati",
+    )
+}
+
+fn demand(state: &State, env: &Envelope, body: &[u8]) -> String {
+    let p = Primitive::Sanp3;
+    let payload = match env.payload(PA_FOR_NODE_NS, "paDemandPaymentNoticeRequest") {
+        Ok(payload) => payload,
+        Err(e) => {
+            return ko(
+                p,
+                "PAA_SINTASSI_XSD",
+                "Errore di sintassi XSD.",
+                "-",
+                &e.to_string(),
+            )
+        }
+    };
+    let id_pa = payload.child_text("idPA").unwrap_or("-").to_owned();
+    if let Err(e) = state.contract.pa_for_node.validate(body) {
         return ko(
-            "PAA_SEMANTICA",
-            "Errore semantico",
+            p,
+            "PAA_SINTASSI_XSD",
+            "Errore di sintassi XSD.",
             &id_pa,
-            "Posizione debitoria non creabile per i dati indicati",
+            &e.to_string(),
         );
     }
+    let data = service_data(payload, "datiSpecificiServizioRequest");
+    if data.contains(KO_MARKER) {
+        return refused(p, &id_pa);
+    }
     let service = payload.child_text("idServizio").unwrap_or("").to_owned();
-    let n = state.counter.fetch_add(1, Ordering::Relaxed);
-    let notice = notice_number(state.config.segregation_code, n);
-    // A deterministic amount per request content, in cents, kept as decimal text.
-    let cents = 5_000 + data.bytes().map(u64::from).sum::<u64>() % 20_000;
-    let amount = format!("{}.{:02}", cents / 100, cents % 100);
+    let notice = notice_number(
+        state.config.segregation_code,
+        state.counter.fetch_add(1, Ordering::Relaxed),
+    );
     let description = match service.as_str() {
         "00001" => "Tassa automobilistica".to_owned(),
         other => format!("Pagamento servizio {other}"),
@@ -152,7 +198,7 @@ fn demand(state: &State, body: &[u8]) -> String {
         .close("qrCode")
         .open("paymentList")
         .open("paymentOptionDescription")
-        .leaf("amount", &amount)
+        .leaf("amount", &amount(&data))
         .leaf("options", "EQ")
         .leaf("detailDescription", &description)
         .leaf("allCCP", "false")
@@ -165,19 +211,93 @@ fn demand(state: &State, body: &[u8]) -> String {
     soap::envelope::wrap(&w.finish())
 }
 
-fn ko(code: &str, string: &str, id: &str, description: &str) -> String {
-    let mut w = XmlOut::with_capacity(512);
-    w.raw("<pafn:paDemandPaymentNoticeResponse xmlns:pafn=\"")
-        .raw(PA_FOR_NODE_NS)
-        .raw("\">")
-        .leaf("outcome", "KO")
+fn legacy(state: &State, env: &Envelope, body: &[u8]) -> String {
+    let p = Primitive::Legacy;
+    let id_pa = env
+        .header()
+        .and_then(|h| {
+            h.children
+                .iter()
+                .find(|c| c.is(PPTHEAD_NS, "intestazionePPT"))
+        })
+        .and_then(|h| h.child_text("identificativoDominio"))
+        .unwrap_or("-")
+        .to_owned();
+    let payload = match env.payload(PPT_NS, "paaChiediNumeroAvviso") {
+        Ok(payload) => payload,
+        Err(e) => {
+            return ko(
+                p,
+                "PAA_SINTASSI_XSD",
+                "Errore di sintassi XSD.",
+                &id_pa,
+                &e.to_string(),
+            )
+        }
+    };
+    if let Err(e) = state.contract.legacy_pa.validate(body) {
+        return ko(
+            p,
+            "PAA_SINTASSI_XSD",
+            "Errore di sintassi XSD.",
+            &id_pa,
+            &e.to_string(),
+        );
+    }
+    let data = service_data(payload, "datiSpecificiServizio");
+    if data.contains(KO_MARKER) {
+        return refused(p, &id_pa);
+    }
+    let notice = notice_number(
+        state.config.segregation_code,
+        state.counter.fetch_add(1, Ordering::Relaxed),
+    );
+    let mut w = XmlOut::with_capacity(1024);
+    w.raw("<ppt:paaChiediNumeroAvvisoRisposta xmlns:ppt=\"")
+        .raw(PPT_NS)
+        .raw("\"><paaChiediNumeroAvvisoRisposta>")
+        .leaf("esito", "OK")
+        .open("numeroAvviso")
+        .leaf("auxDigit", &notice[..1])
+        .leaf("IUV", &notice[1..])
+        .close("numeroAvviso")
+        .open("datiPagamentoPA")
+        .leaf("importoSingoloVersamento", &amount(&data))
+        .leaf("ibanAccredito", SAMPLE_IBAN)
+        .leaf("causaleVersamento", "Pagamento servizio (richiesta avvisi)")
+        .close("datiPagamentoPA")
+        .raw("</paaChiediNumeroAvvisoRisposta></ppt:paaChiediNumeroAvvisoRisposta>");
+    soap::envelope::wrap(&w.finish())
+}
+
+fn ko(p: Primitive, code: &str, string: &str, id: &str, description: &str) -> String {
+    let mut fault = XmlOut::with_capacity(256);
+    fault
         .open("fault")
         .leaf("faultCode", code)
         .leaf("faultString", string)
         .leaf("id", id)
         .leaf("description", description)
-        .close("fault")
-        .raw("</pafn:paDemandPaymentNoticeResponse>");
+        .close("fault");
+    let fault = fault.finish();
+    let mut w = XmlOut::with_capacity(512);
+    match p {
+        Primitive::Sanp3 => w
+            .raw("<pafn:paDemandPaymentNoticeResponse xmlns:pafn=\"")
+            .raw(PA_FOR_NODE_NS)
+            .raw("\">")
+            .leaf("outcome", "KO")
+            .raw(&fault)
+            .raw("</pafn:paDemandPaymentNoticeResponse>"),
+        // Legacy answers carry the fault before `esito`.
+        Primitive::Legacy => w
+            .raw("<ppt:paaChiediNumeroAvvisoRisposta xmlns:ppt=\"")
+            .raw(PPT_NS)
+            .raw("\"><paaChiediNumeroAvvisoRisposta>")
+            .raw(&fault)
+            .leaf("esito", "KO")
+            .raw("</paaChiediNumeroAvvisoRisposta></ppt:paaChiediNumeroAvvisoRisposta>"),
+    };
     soap::envelope::wrap(&w.finish())
 }
 

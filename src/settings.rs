@@ -91,6 +91,7 @@ struct RawEc {
     timeout_ms: Option<u64>,
     connect_timeout_ms: Option<u64>,
     station_service: Option<StationService>,
+    legacy_station_service: Option<StationService>,
     max_response_bytes: Option<usize>,
     ca_file: Option<PathBuf>,
     system_roots: Option<bool>,
@@ -106,6 +107,8 @@ struct RawEc {
 #[serde(deny_unknown_fields)]
 struct RawStationOverride {
     timeout_ms: Option<u64>,
+    #[serde(default)]
+    bridging: bool,
     ca_file: Option<PathBuf>,
     cert_file: Option<PathBuf>,
     key_file: Option<PathBuf>,
@@ -196,6 +199,10 @@ pub struct EcSettings {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub station_service: StationService,
+    /// Which station endpoint carries the legacy `paaChiediNumeroAvviso`.
+    pub legacy_station_service: StationService,
+    /// Stations for which requests of the other version are translated (SANP 3 ↔ legacy).
+    pub bridging: std::collections::BTreeSet<String>,
     /// Answers larger than this are cut off and reported as a bad answer.
     pub max_response_bytes: usize,
     pub tls: TlsProfile,
@@ -370,7 +377,11 @@ impl Settings {
         };
         check_identity(&default_tls).map_err(|p| invalid("ec.cert_file", p))?;
         let mut station_tls = BTreeMap::new();
+        let mut bridging = std::collections::BTreeSet::new();
         for (code, o) in raw.ec.stations {
+            if o.bridging {
+                bridging.insert(code.clone());
+            }
             if let Some(t) = o.timeout_ms {
                 station_timeouts.insert(code.clone(), ms("ec.stations.<code>.timeout_ms", t)?);
             }
@@ -431,6 +442,11 @@ impl Settings {
                 raw.ec.connect_timeout_ms.unwrap_or(3_000),
             )?,
             station_service: raw.ec.station_service.unwrap_or_default(),
+            legacy_station_service: raw
+                .ec
+                .legacy_station_service
+                .unwrap_or(StationService::ServiceMod4),
+            bridging,
             max_response_bytes: raw.ec.max_response_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES),
             tls: default_tls,
             station_timeouts,

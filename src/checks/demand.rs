@@ -1,18 +1,41 @@
-//! The demandPaymentNotice chain after the caller (interfaces.md §6.3 steps 7–13).
+//! The service/EC/station chain after the caller, for `demandPaymentNotice` (interfaces.md §6.3
+//! steps 7–13) and the legacy `nodoChiediNumeroAvviso` (§6.5), with opt-in version bridging.
+
+use std::collections::BTreeSet;
 
 use super::CheckError;
-use crate::registry::{Service, Snapshot, Station};
+use crate::registry::{Service, Snapshot, Station, SubjectService};
 
-/// Proof that a demand may go to its station, with everything the call needs.
+/// Which primitive the station is called with: decided by the service's version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Primitive {
+    /// `paDemandPaymentNotice` (services of version 2).
+    PaDemandPaymentNotice,
+    /// `paaChiediNumeroAvviso` (services of version 1).
+    PaaChiediNumeroAvviso,
+}
+
+impl Primitive {
+    fn of_version(version: i64) -> Option<Self> {
+        match version {
+            2 => Some(Primitive::PaDemandPaymentNotice),
+            1 => Some(Primitive::PaaChiediNumeroAvviso),
+            _ => None,
+        }
+    }
+}
+
+/// Proof that a notice request may go to its station, with everything the call needs.
 #[derive(Debug, Clone)]
-pub struct DemandPermit {
+pub struct NoticePermit {
     subject_service_id: String,
     ec_domain: String,
     service: Service,
     station: Station,
+    primitive: Primitive,
 }
 
-impl DemandPermit {
+impl NoticePermit {
     pub fn subject_service_id(&self) -> &str {
         &self.subject_service_id
     }
@@ -29,17 +52,38 @@ impl DemandPermit {
     pub fn station(&self) -> &Station {
         &self.station
     }
+
+    pub fn primitive(&self) -> Primitive {
+        self.primitive
+    }
 }
 
-/// Service version served by `demandPaymentNotice`.
-pub const DEMAND_SERVICE_VERSION: i64 = 2;
+/// The primitive to use for `service` when the operation expects `expected`: the Node's own
+/// choice, or the other one when the association's station is bridged; else a version fault.
+fn primitive_for(
+    service: &Service,
+    expected: Primitive,
+    station: Option<&String>,
+    bridging: &BTreeSet<String>,
+) -> Result<Primitive, CheckError> {
+    let wrong_version = || CheckError::ServiceVersion {
+        service: service.id.clone(),
+        version: service.version,
+    };
+    match Primitive::of_version(service.version) {
+        Some(p) if p == expected => Ok(p),
+        Some(p) if station.is_some_and(|s| bridging.contains(s)) => Ok(p),
+        Some(_) | None => Err(wrong_version()),
+    }
+}
 
-/// Subject service → validity → version → EC → station (model 4, enabled) → EC broker.
+/// demandPaymentNotice: subject service → service → validity → version → EC → station chain.
 pub fn check_demand(
     snap: &Snapshot,
     subject_service_id: &str,
     now: i64,
-) -> Result<DemandPermit, CheckError> {
+    bridging: &BTreeSet<String>,
+) -> Result<NoticePermit, CheckError> {
     let ss = snap
         .subject_services
         .get(subject_service_id)
@@ -47,27 +91,93 @@ pub fn check_demand(
     let service = snap
         .services
         .get(&ss.service)
-        .ok_or_else(|| CheckError::ServiceUnknown {
-            subject_service: ss.id.clone(),
-            service: ss.service.clone(),
-        })?;
+        .ok_or_else(|| CheckError::ServiceUnknown(ss.service.clone()))?;
     if !ss.active_at(now) {
         return Err(CheckError::ServiceNotActive(ss.id.clone()));
     }
-    if service.version != DEMAND_SERVICE_VERSION {
-        return Err(CheckError::ServiceVersion {
-            service: service.id.clone(),
-            version: service.version,
-            expected: DEMAND_SERVICE_VERSION,
-        });
+    let primitive = primitive_for(
+        service,
+        Primitive::PaDemandPaymentNotice,
+        ss.station.as_ref(),
+        bridging,
+    )?;
+    check_domain_enabled(snap, &ss.subject)?;
+    let station = station_chain(snap, ss)?;
+    Ok(NoticePermit {
+        subject_service_id: ss.id.clone(),
+        ec_domain: ss.subject.clone(),
+        service: service.clone(),
+        station: station.clone(),
+        primitive,
+    })
+}
+
+/// nodoChiediNumeroAvviso: service → version → EC → (EC, service) association → validity →
+/// station chain (interfaces.md §6.5).
+pub fn check_numero_avviso(
+    snap: &Snapshot,
+    service_id: &str,
+    domain: &str,
+    now: i64,
+    bridging: &BTreeSet<String>,
+) -> Result<NoticePermit, CheckError> {
+    let service = snap
+        .services
+        .get(service_id)
+        .ok_or_else(|| CheckError::ServiceUnknown(service_id.to_owned()))?;
+    let candidates: Vec<&SubjectService> = snap
+        .associations
+        .get(&(domain.to_owned(), service_id.to_owned()))
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| snap.subject_services.get(id))
+                .collect()
+        })
+        .unwrap_or_default();
+    // The active association, else the first one (which then fails the validity check).
+    let chosen = candidates
+        .iter()
+        .find(|ss| ss.active_at(now))
+        .or(candidates.first())
+        .copied();
+    let primitive = primitive_for(
+        service,
+        Primitive::PaaChiediNumeroAvviso,
+        chosen.and_then(|ss| ss.station.as_ref()),
+        bridging,
+    )?;
+    check_domain_enabled(snap, domain)?;
+    let ss = chosen.ok_or_else(|| CheckError::NotOffered {
+        service: service_id.to_owned(),
+        domain: domain.to_owned(),
+    })?;
+    if !ss.active_at(now) {
+        return Err(CheckError::ServiceNotActive(ss.id.clone()));
     }
+    let station = station_chain(snap, ss)?;
+    Ok(NoticePermit {
+        subject_service_id: ss.id.clone(),
+        ec_domain: ss.subject.clone(),
+        service: service.clone(),
+        station: station.clone(),
+        primitive,
+    })
+}
+
+fn check_domain_enabled(snap: &Snapshot, domain: &str) -> Result<(), CheckError> {
     let ci = snap
         .creditor_institutions
-        .get(&ss.subject)
-        .ok_or_else(|| CheckError::DomainUnknown(ss.subject.clone()))?;
+        .get(domain)
+        .ok_or_else(|| CheckError::DomainUnknown(domain.to_owned()))?;
     if !ci.enabled {
-        return Err(CheckError::DomainDisabled(ss.subject.clone()));
+        return Err(CheckError::DomainDisabled(domain.to_owned()));
     }
+    Ok(())
+}
+
+/// Station of the association: set, known, enabled for model 4 with the EC, enabled; then its
+/// EC broker known and enabled (the disabled broker is found after the station, SEM_DPNR_15).
+fn station_chain<'s>(snap: &'s Snapshot, ss: &SubjectService) -> Result<&'s Station, CheckError> {
     let station_code = ss
         .station
         .as_ref()
@@ -96,10 +206,5 @@ pub fn check_demand(
     if !broker.enabled {
         return Err(CheckError::BrokerPaDisabled(station.broker.clone()));
     }
-    Ok(DemandPermit {
-        subject_service_id: ss.id.clone(),
-        ec_domain: ss.subject.clone(),
-        service: service.clone(),
-        station: station.clone(),
-    })
+    Ok(station)
 }

@@ -10,7 +10,7 @@ mod service_data;
 
 pub use binding::check_certificate;
 pub use caller::{check_caller, check_domain, CallerPermit};
-pub use demand::{check_demand, DemandPermit};
+pub use demand::{check_demand, check_numero_avviso, NoticePermit, Primitive};
 pub use service_data::{check_service_data, ServiceDataError, ServiceSchemaError, ServiceSchemas};
 
 /// A failed business check, in the Node's terms. Every variant maps to one `PPT_*` code.
@@ -40,19 +40,14 @@ pub enum CheckError {
     DomainDisabled(String),
     #[error("subject service {0} unknown")]
     SubjectServiceUnknown(String),
-    #[error("service {service} of subject service {subject_service} unknown")]
-    ServiceUnknown {
-        subject_service: String,
-        service: String,
-    },
+    #[error("service {0} unknown")]
+    ServiceUnknown(String),
+    #[error("service {service} is not offered by {domain}")]
+    NotOffered { service: String, domain: String },
     #[error("subject service {0} not active now")]
     ServiceNotActive(String),
-    #[error("service {service} has version {version}, not {expected}")]
-    ServiceVersion {
-        service: String,
-        version: i64,
-        expected: i64,
-    },
+    #[error("service {service} has version {version}, not the operation's")]
+    ServiceVersion { service: String, version: i64 },
     #[error("subject service {0} has no station")]
     NoStation(String),
     #[error("station {0} unknown")]

@@ -2,9 +2,11 @@
 
 mod catalog;
 mod demand;
+mod legacy;
 
 pub use catalog::CatalogV2Request;
 pub use demand::DemandRequest;
+pub use legacy::{CatalogV1Request, NumeroAvvisoRequest};
 
 use crate::secret::Secret;
 use crate::soap::Element;
@@ -16,30 +18,40 @@ pub const PA_FOR_NODE_NS: &str = "http://pagopa-api.pagopa.gov.it/pa/paForNode.x
 /// Namespace of the v2 catalog document.
 pub const CATALOG_V2_NS: &str = "http://pagopa-api.pagopa.gov.it/nodeForPsp/xsd/CatalogoServizi";
 
+/// Namespace of the legacy "richiesta avvisi" payloads (`ppt`, both PSP and EC sides).
+pub const PPT_NS: &str = "http://ws.pagamenti.telematici.gov/";
+/// Namespace of the legacy SOAP header `intestazionePPT`.
+pub const PPTHEAD_NS: &str = "http://ws.pagamenti.telematici.gov/ppthead";
+/// Namespace of the v1 catalog document (qualified, default namespace).
+pub const CATALOG_V1_NS: &str = "http://PuntoAccessoPSP.spcoop.gov.it/CatalogoServizi";
+/// Namespace of the RPT/RT types used inside legacy payment data (`pay_i`, qualified).
+pub const PAY_I_NS: &str = "http://www.digitpa.gov.it/schemas/2011/Pagamenti/";
+
 /// An operation a PSP can call on the gateway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
     DemandPaymentNotice,
     NodoChiediCatalogoServiziV2,
+    /// Legacy (SANP 2.x) `NodoPerPsp` richiesta avvisi.
+    NodoChiediNumeroAvviso,
+    /// Legacy catalog (version-1 services).
+    NodoChiediCatalogoServizi,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 2] = [
+    pub const ALL: [Operation; 4] = [
         Operation::DemandPaymentNotice,
         Operation::NodoChiediCatalogoServiziV2,
+        Operation::NodoChiediNumeroAvviso,
+        Operation::NodoChiediCatalogoServizi,
     ];
-
-    /// The operation named by a SOAPAction value or a payload's local name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|op| op.soap_action() == name || op.request_element() == name)
-    }
 
     pub fn soap_action(self) -> &'static str {
         match self {
             Operation::DemandPaymentNotice => "demandPaymentNotice",
             Operation::NodoChiediCatalogoServiziV2 => "nodoChiediCatalogoServiziV2",
+            Operation::NodoChiediNumeroAvviso => "nodoChiediNumeroAvviso",
+            Operation::NodoChiediCatalogoServizi => "nodoChiediCatalogoServizi",
         }
     }
 
@@ -48,6 +60,7 @@ impl Operation {
             Operation::DemandPaymentNotice | Operation::NodoChiediCatalogoServiziV2 => {
                 NODE_FOR_PSP_NS
             }
+            Operation::NodoChiediNumeroAvviso | Operation::NodoChiediCatalogoServizi => PPT_NS,
         }
     }
 
@@ -55,6 +68,8 @@ impl Operation {
         match self {
             Operation::DemandPaymentNotice => "demandPaymentNoticeRequest",
             Operation::NodoChiediCatalogoServiziV2 => "nodoChiediCatalogoServiziV2Request",
+            Operation::NodoChiediNumeroAvviso => "nodoChiediNumeroAvviso",
+            Operation::NodoChiediCatalogoServizi => "nodoChiediCatalogoServizi",
         }
     }
 
@@ -62,6 +77,16 @@ impl Operation {
         match self {
             Operation::DemandPaymentNotice => "demandPaymentNoticeResponse",
             Operation::NodoChiediCatalogoServiziV2 => "nodoChiediCatalogoServiziV2Response",
+            Operation::NodoChiediNumeroAvviso => "nodoChiediNumeroAvvisoRisposta",
+            Operation::NodoChiediCatalogoServizi => "nodoChiediCatalogoServiziRisposta",
+        }
+    }
+
+    /// Whether this is one of the legacy "richiesta avvisi" operations.
+    pub fn is_legacy(self) -> bool {
+        match self {
+            Operation::DemandPaymentNotice | Operation::NodoChiediCatalogoServiziV2 => false,
+            Operation::NodoChiediNumeroAvviso | Operation::NodoChiediCatalogoServizi => true,
         }
     }
 }

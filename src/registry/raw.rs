@@ -27,6 +27,17 @@ pub struct RawConfig {
     pub cds_subjects: Map<RawCdsSubject>,
     pub cds_subject_services: Map<RawCdsSubjectService>,
     pub cds_categories: Map<serde::de::IgnoredAny>,
+    pub ibans: Map<RawIban>,
+}
+
+/// `ibans` (IBAN_VALIDI_PER_PA): the accounts of each creditor institution.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RawIban {
+    pub iban: Option<String>,
+    pub creditor_institution_code: Option<String>,
+    #[serde(deserialize_with = "lenient_string")]
+    pub validity_date: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -144,6 +144,13 @@ impl SubjectService {
     }
 }
 
+/// An account of a creditor institution, valid from `valid_from`.
+#[derive(Debug, Clone)]
+pub struct Iban {
+    pub iban: String,
+    pub valid_from: Option<Timestamp>,
+}
+
 /// One entry of `elencoSoggettiEroganti`, precomputed for the catalog.
 #[derive(Debug, Clone)]
 pub struct CatalogSubject {
@@ -181,6 +188,13 @@ pub struct Snapshot {
     pub station_cis: HashMap<(String, String), StationCi>,
     pub services: HashMap<String, Service>,
     pub subject_services: HashMap<String, SubjectService>,
+    /// (EC, service) → ids of its associations, sorted (the legacy operations address a service
+    /// by EC and service id).
+    pub associations: HashMap<(String, String), Vec<String>>,
+    /// EC → its accounts, sorted by IBAN.
+    pub ibans: HashMap<String, Vec<Iban>>,
+    /// EC → name for the catalog (`cdsSubjects`, else the creditor institution's business name).
+    pub ec_names: HashMap<String, String>,
     /// Services sorted by id, each with its associations sorted by id.
     pub catalog: Vec<CatalogService>,
 }
@@ -537,12 +551,34 @@ impl TryFrom<RawConfig> for Snapshot {
                 },
             );
         }
-        let catalog = build_catalog(
-            &services,
-            &subject_services,
-            &subjects,
-            &creditor_institutions,
-        );
+        let mut associations: HashMap<(String, String), Vec<String>> = HashMap::new();
+        for ss in subject_services.values() {
+            associations
+                .entry((ss.subject.clone(), ss.service.clone()))
+                .or_default()
+                .push(ss.id.clone());
+        }
+        for ids in associations.values_mut() {
+            ids.sort();
+        }
+        let mut ibans: HashMap<String, Vec<Iban>> = HashMap::new();
+        for (key, i) in entries(&raw.ibans) {
+            let e = Entry { map: "ibans", key };
+            let iban = e.required("iban", &i.iban)?;
+            let ci = e.required("creditor_institution_code", &i.creditor_institution_code)?;
+            let valid_from = e.timestamp("validity_date", &i.validity_date)?;
+            ibans.entry(ci).or_default().push(Iban { iban, valid_from });
+        }
+        for list in ibans.values_mut() {
+            list.sort_by(|a, b| a.iban.cmp(&b.iban));
+        }
+        let mut ec_names = subjects;
+        for (code, ci) in &creditor_institutions {
+            if let Some(name) = &ci.business_name {
+                ec_names.entry(code.clone()).or_insert_with(|| name.clone());
+            }
+        }
+        let catalog = build_catalog(&services, &subject_services, &ec_names);
         Ok(Snapshot {
             version: raw.version.unwrap_or_default(),
             psps,
@@ -555,6 +591,9 @@ impl TryFrom<RawConfig> for Snapshot {
             station_cis,
             services,
             subject_services,
+            associations,
+            ibans,
+            ec_names,
             catalog,
         })
     }
@@ -566,18 +605,16 @@ impl TryFrom<RawConfig> for Snapshot {
 fn build_catalog(
     services: &HashMap<String, Service>,
     subject_services: &HashMap<String, SubjectService>,
-    subjects: &HashMap<String, String>,
-    cis: &HashMap<String, CreditorInstitution>,
+    ec_names: &HashMap<String, String>,
 ) -> Vec<CatalogService> {
     let mut by_service: BTreeMap<&str, Vec<CatalogSubject>> = BTreeMap::new();
     for ss in subject_services.values() {
         if !services.contains_key(&ss.service) {
             continue;
         }
-        let denomination = subjects
+        let denomination = ec_names
             .get(&ss.subject)
             .cloned()
-            .or_else(|| cis.get(&ss.subject).and_then(|c| c.business_name.clone()))
             .or_else(|| ss.description.clone())
             .unwrap_or_else(|| ss.subject.clone());
         by_service

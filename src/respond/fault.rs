@@ -292,7 +292,11 @@ fn check_bean(e: &CheckError) -> FaultBean {
             F::ServizioSconosciuto,
             "Soggetto Servizio inesistente sul sistema pagoPA",
         ),
-        CheckError::ServiceUnknown { .. } => generic(F::ServizioSconosciuto),
+        CheckError::ServiceUnknown(_) => generic(F::ServizioSconosciuto),
+        CheckError::NotOffered { service, domain } => node(
+            F::ServizioSconosciuto,
+            format!("Servizio {service} non offerto dal dominio {domain}"),
+        ),
         CheckError::ServiceNotActive(_) => generic(F::ServizioNonattivo),
         CheckError::ServiceVersion { .. } => generic(F::VersioneServizio),
         CheckError::NoStation(_)
@@ -341,6 +345,10 @@ fn upstream_bean(station: &str, e: &UpstreamError) -> FaultBean {
         UpstreamError::BadAnswer(defect) => node(
             F::StazioneIntPaErroreResponse,
             format!("Stazione {station}: risposta non valida: {defect}"),
+        ),
+        UpstreamError::Untranslatable(why) => node(
+            F::StazioneIntPaErroreResponse,
+            format!("Stazione {station}: risposta non traducibile: {why}"),
         ),
     }
 }

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod demand;
 pub mod fault;
+pub mod legacy;
 
 pub use fault::{
     fault_bean, router_fault, Failure, FaultBean, FaultCode, RouterError, SyntaxError,

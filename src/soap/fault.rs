@@ -1,7 +1,7 @@
 //! SOAP 1.1 Fault documents, in the byte shape the Node's router emits.
 
 use super::envelope::SOAP11_NS;
-use super::write::escape;
+use super::write::escape_text as escape;
 
 /// `faultcode` / `faultstring` / `detail` of a router-level fault. The Node puts plain text in
 /// `detail`; we do the same (SOAP 1.1's schema would want element content there).

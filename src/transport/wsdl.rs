@@ -7,7 +7,7 @@ use http::{header, HeaderMap, HeaderValue, Response, StatusCode, Uri};
 use http_body_util::Full;
 
 use super::http::{plain, Body};
-use crate::soap::write::escape;
+use crate::soap::write::escape_attr as escape;
 
 /// A published WSDL: name in `?wsdl=<name>`, text, and the `soap:address` placeholder that is
 /// replaced by this gateway's URL (`None` for contracts the gateway does not serve itself).
@@ -29,6 +29,16 @@ const WSDLS: &[Wsdl] = &[
         // The EC implements paForNode: its address stays a placeholder for EC implementers.
         address: None,
     },
+    Wsdl {
+        name: "NodoPerPspRichiestaAvvisi",
+        text: include_str!("../../wsdl/NodoPerPspRichiestaAvvisi.wsdl"),
+        address: Some("http://PuntoAccessoPSP.spcoop.gov.it/"),
+    },
+    Wsdl {
+        name: "PaPerNodoRichiestaAvvisi",
+        text: include_str!("../../wsdl/PaPerNodoRichiestaAvvisi.wsdl"),
+        address: None,
+    },
 ];
 
 /// Schemas reachable from the WSDLs, by file name.
@@ -44,6 +54,22 @@ const XSDS: &[(&str, &str)] = &[
         include_str!("../../xsd/CatalogoServizi_2_0_0.xsd"),
     ),
     ("envelope.xsd", include_str!("../../xsd/envelope.xsd")),
+    (
+        "NodoPerPspRichiestaAvvisi.xsd",
+        include_str!("../../xsd/NodoPerPspRichiestaAvvisi.xsd"),
+    ),
+    (
+        "PaPerNodoRichiestaAvvisi.xsd",
+        include_str!("../../xsd/PaPerNodoRichiestaAvvisi.xsd"),
+    ),
+    (
+        "PaPerNodoRichiestaAvvisi_intestazione.xsd",
+        include_str!("../../xsd/PaPerNodoRichiestaAvvisi_intestazione.xsd"),
+    ),
+    (
+        "PagInf_RPT_RT_6_2_0.xsd",
+        include_str!("../../xsd/PagInf_RPT_RT_6_2_0.xsd"),
+    ),
 ];
 
 /// Answers `?wsdl`, `?wsdl=<name>` and `?xsd=<file>`; anything else is 404.
@@ -54,10 +80,11 @@ pub fn serve(uri: &Uri, headers: &HeaderMap, scheme: &str, listen: SocketAddr) -
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match key {
             "wsdl" | "WSDL" => {
-                let name = if value.is_empty() {
-                    "nodeForPsp"
-                } else {
-                    value
+                // The legacy paths publish the legacy contract by default.
+                let name = match value {
+                    "" if uri.path().contains("richiesta-avvisi") => "NodoPerPspRichiestaAvvisi",
+                    "" => "nodeForPsp",
+                    v => v,
                 };
                 return match WSDLS.iter().find(|w| w.name == name) {
                     Some(w) => document(rewrite_wsdl(w, &base)),

@@ -1,6 +1,9 @@
 //! Upstream stage: calls to EC stations, and how their failures are classified.
 
+pub mod bridge;
 pub mod client;
+pub mod exchange;
+pub mod pa_chiedi;
 pub mod pa_demand;
 
 use std::time::Duration;
@@ -8,10 +11,53 @@ use std::time::Duration;
 use http::Uri;
 
 pub use client::{ClientSetupError, EcClients};
-pub use pa_demand::{AnswerDefect, EcAnswer, EcFault, Notice};
+pub use exchange::CallContext;
+pub use pa_chiedi::{LegacyAnswer, LegacyNotice};
+pub use pa_demand::{EcAnswer, Notice};
+
+use crate::soap::{self, ShapeError};
+use crate::xsd;
 
 use crate::registry::{Protocol, Station};
 use crate::settings::StationService;
+
+/// A defect of a well-delivered EC answer (interfaces.md §6.6).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AnswerDefect {
+    #[error("not readable XML: {0}")]
+    NotXml(soap::XmlError),
+    #[error("{0}")]
+    Shape(ShapeError),
+    #[error("schema violation {0}")]
+    Schema(xsd::Invalid),
+    #[error("outcome OK with a fault")]
+    OkWithFault,
+    #[error("outcome KO without a fault")]
+    KoWithoutFault,
+    #[error("outcome OK without {0}")]
+    OkMissing(&'static str),
+    #[error("outcome {0:?} is neither OK nor KO")]
+    UnknownOutcome(String),
+}
+
+/// The EC's own fault bean, as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EcFault {
+    pub code: String,
+    pub string: String,
+    pub id: String,
+    pub description: Option<String>,
+}
+
+/// Reads a `fault` element (SANP 3 `ctFaultBean` or legacy `ctFaultBean`, same leading fields).
+pub fn ec_fault(f: &crate::soap::Element) -> EcFault {
+    EcFault {
+        code: f.child_text("faultCode").unwrap_or_default().to_owned(),
+        string: f.child_text("faultString").unwrap_or_default().to_owned(),
+        id: f.child_text("id").unwrap_or_default().to_owned(),
+        description: f.child_text("description").map(str::to_owned),
+    }
+}
 
 /// Why a station call produced no usable answer. Each variant is one of the Node's three
 /// station outcomes: unreachable, timeout, bad answer.
@@ -31,6 +77,8 @@ pub enum UpstreamError {
     TooLarge(usize),
     #[error("invalid answer: {0}")]
     BadAnswer(AnswerDefect),
+    #[error("answer cannot be translated: {0}")]
+    Untranslatable(String),
 }
 
 /// `{protocol}://{host}:{port}{path}` from the station's registry entry and the chosen service.

@@ -1,45 +1,14 @@
 //! `paDemandPaymentNotice` toward the EC station: the request we build, and the answer judged by the Node's rules.
 
-use std::time::Duration;
-
-use http::Uri;
-
-use super::client::{EcClients, TransportError};
-use super::{station_url, UpstreamError};
-use crate::checks::DemandPermit;
+use super::exchange::{exchange, CallContext};
+use super::{ec_fault, AnswerDefect, EcFault, UpstreamError};
+use crate::checks::NoticePermit;
 use crate::message::PA_FOR_NODE_NS;
-use crate::settings::EcSettings;
 use crate::soap::write::XmlOut;
-use crate::soap::{self, Element, Envelope, Limits, ShapeError, SOAP11_NS};
-use crate::xsd::{self, Schema};
+use crate::soap::{Element, Envelope, SOAP11_NS};
+use crate::xsd::Schema;
 
 pub const SOAP_ACTION: &str = "paDemandPaymentNotice";
-
-/// A defect of a well-delivered EC answer (interfaces.md §6.6).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AnswerDefect {
-    #[error("not readable XML: {0}")]
-    NotXml(soap::XmlError),
-    #[error("{0}")]
-    Shape(ShapeError),
-    #[error("schema violation {0}")]
-    Schema(xsd::Invalid),
-    #[error("outcome OK with a fault")]
-    OkWithFault,
-    #[error("outcome KO without a fault")]
-    KoWithoutFault,
-    #[error("outcome OK without {0}")]
-    OkMissing(&'static str),
-}
-
-/// The EC's own fault bean, as sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EcFault {
-    pub code: String,
-    pub string: String,
-    pub id: String,
-    pub description: Option<String>,
-}
 
 /// The notice the EC created. Amounts and dates stay the EC's text (validated, trimmed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +33,7 @@ pub enum EcAnswer {
 }
 
 /// Builds the request the Node sends (interfaces.md §8.1).
-pub fn request_xml(permit: &DemandPermit, service_data_b64: &str) -> String {
+pub fn request_xml(permit: &NoticePermit, service_data_b64: &str) -> String {
     let station = permit.station();
     let mut w = XmlOut::with_capacity(512 + service_data_b64.len());
     w.raw("<soapenv:Envelope xmlns:soapenv=\"")
@@ -82,80 +51,27 @@ pub fn request_xml(permit: &DemandPermit, service_data_b64: &str) -> String {
     w.finish()
 }
 
-/// Everything one call needs besides the permit.
-pub struct CallContext<'a> {
-    pub clients: &'a EcClients,
-    pub settings: &'a EcSettings,
-    pub answer_schema: &'a Schema,
-    pub limits: &'a Limits,
-}
-
-/// Calls the station and classifies what comes back.
+/// Calls the station with `paDemandPaymentNotice` and judges the answer.
 pub async fn call(
     ctx: &CallContext<'_>,
-    permit: &DemandPermit,
+    permit: &NoticePermit,
     service_data_b64: &str,
 ) -> Result<EcAnswer, UpstreamError> {
-    let station = permit.station();
-    let url: Uri = station_url(station, ctx.settings.station_service)?;
-    let timeout: Duration = ctx.settings.timeout_for(&station.code);
     let body = request_xml(permit, service_data_b64);
-    let exchange = ctx.clients.post_soap(
-        ctx.settings.tls_profile_for(&station.code),
-        station.proxy.as_ref(),
-        &url,
+    let delivered = exchange(
+        ctx,
+        permit.station(),
+        ctx.settings.station_service,
         SOAP_ACTION,
         body,
-        ctx.settings.max_response_bytes,
-    );
-    let answer = match tokio::time::timeout(timeout, exchange).await {
-        Err(_) => return Err(UpstreamError::Timeout(timeout)),
-        Ok(Err(TransportError::Unreachable { url, reason })) => {
-            return Err(UpstreamError::Unreachable { url, reason })
-        }
-        Ok(Err(TransportError::Body(reason))) => {
-            return Err(UpstreamError::Unreachable {
-                url: url.to_string(),
-                reason,
-            })
-        }
-        Ok(Err(TransportError::TooLarge(n))) => return Err(UpstreamError::TooLarge(n)),
-        Ok(Ok(a)) => a,
-    };
-    let parsed = soap::tree::parse(&answer.body, ctx.limits).map(Envelope::new);
-    // A SOAP Fault is "the station could not serve us", whatever the status code.
-    if let Ok(env) = &parsed {
-        if let Some(fault) = soap_fault(env) {
-            return Err(fault);
-        }
-    }
-    if !answer.status.is_success() {
-        return Err(UpstreamError::HttpStatus(answer.status.as_u16()));
-    }
-    let env = parsed.map_err(|e| UpstreamError::BadAnswer(AnswerDefect::NotXml(e)))?;
-    judge(&env, &answer.body, ctx.answer_schema).map_err(UpstreamError::BadAnswer)
-}
-
-fn soap_fault(env: &Envelope) -> Option<UpstreamError> {
-    if !env.is_soap11() {
-        return None;
-    }
-    let fault = env
-        .body()?
-        .children
-        .first()
-        .filter(|c| c.is(SOAP11_NS, "Fault"))?;
-    Some(UpstreamError::SoapFault {
-        code: fault
-            .child_text("faultcode")
-            .unwrap_or_default()
-            .trim()
-            .to_owned(),
-        string: fault
-            .child_text("faultstring")
-            .unwrap_or_default()
-            .to_owned(),
-    })
+    )
+    .await?;
+    judge(
+        &delivered.envelope,
+        &delivered.raw,
+        &ctx.contract.pa_for_node,
+    )
+    .map_err(UpstreamError::BadAnswer)
 }
 
 /// Applies the Node's rules to a delivered answer: schema first, then the fields the Node requires.
@@ -169,14 +85,12 @@ pub fn judge(env: &Envelope, raw: &[u8], schema: &Schema) -> Result<EcAnswer, An
     match (outcome, fault) {
         (Some("OK"), Some(_)) => Err(AnswerDefect::OkWithFault),
         (Some("OK"), None) => notice(payload).map(EcAnswer::Ok),
-        (Some("KO"), Some(f)) => Ok(EcAnswer::Ko(EcFault {
-            code: f.child_text("faultCode").unwrap_or_default().to_owned(),
-            string: f.child_text("faultString").unwrap_or_default().to_owned(),
-            id: f.child_text("id").unwrap_or_default().to_owned(),
-            description: f.child_text("description").map(str::to_owned),
-        })),
-        // The schema admits only OK and KO; anything else is a missing outcome.
-        (_, _) => Err(AnswerDefect::KoWithoutFault),
+        (Some("KO"), Some(f)) => Ok(EcAnswer::Ko(ec_fault(f))),
+        (Some("KO"), None) => Err(AnswerDefect::KoWithoutFault),
+        // The schema admits only OK and KO.
+        (other, _) => Err(AnswerDefect::UnknownOutcome(
+            other.unwrap_or_default().to_owned(),
+        )),
     }
 }
 

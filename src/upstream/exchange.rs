@@ -1,0 +1,99 @@
+//! One SOAP exchange with a station, whatever the primitive: deadline, transport failures,
+//! SOAP Faults and HTTP status classified the same way for every call.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Uri;
+
+use super::client::{EcClients, TransportError};
+use super::{station_url, AnswerDefect, UpstreamError};
+use crate::registry::Station;
+use crate::settings::{EcSettings, StationService};
+use crate::soap::{self, Envelope, Limits, SOAP11_NS};
+use crate::xsd::Contract;
+
+/// Everything a call needs besides what it sends.
+pub struct CallContext<'a> {
+    pub clients: &'a EcClients,
+    pub settings: &'a EcSettings,
+    pub contract: &'a Contract,
+    pub limits: &'a Limits,
+}
+
+/// A delivered answer: HTTP 2xx, readable XML, not a SOAP Fault.
+pub struct Delivered {
+    pub envelope: Envelope,
+    pub raw: Bytes,
+}
+
+/// POSTs `body` to `station` (endpoint chosen by `service`) and classifies what comes back.
+pub async fn exchange(
+    ctx: &CallContext<'_>,
+    station: &Station,
+    service: StationService,
+    soap_action: &str,
+    body: String,
+) -> Result<Delivered, UpstreamError> {
+    let url: Uri = station_url(station, service)?;
+    let timeout: Duration = ctx.settings.timeout_for(&station.code);
+    let exchange = ctx.clients.post_soap(
+        ctx.settings.tls_profile_for(&station.code),
+        station.proxy.as_ref(),
+        &url,
+        soap_action,
+        body,
+        ctx.settings.max_response_bytes,
+    );
+    let answer = match tokio::time::timeout(timeout, exchange).await {
+        Err(_) => return Err(UpstreamError::Timeout(timeout)),
+        Ok(Err(TransportError::Unreachable { url, reason })) => {
+            return Err(UpstreamError::Unreachable { url, reason })
+        }
+        Ok(Err(TransportError::Body(reason))) => {
+            return Err(UpstreamError::Unreachable {
+                url: url.to_string(),
+                reason,
+            })
+        }
+        Ok(Err(TransportError::TooLarge(n))) => return Err(UpstreamError::TooLarge(n)),
+        Ok(Ok(a)) => a,
+    };
+    let parsed = soap::tree::parse(&answer.body, ctx.limits).map(Envelope::new);
+    // A SOAP Fault is "the station could not serve us", whatever the status code.
+    if let Ok(env) = &parsed {
+        if let Some(fault) = soap_fault(env) {
+            return Err(fault);
+        }
+    }
+    if !answer.status.is_success() {
+        return Err(UpstreamError::HttpStatus(answer.status.as_u16()));
+    }
+    let envelope = parsed.map_err(|e| UpstreamError::BadAnswer(AnswerDefect::NotXml(e)))?;
+    Ok(Delivered {
+        envelope,
+        raw: answer.body,
+    })
+}
+
+fn soap_fault(env: &Envelope) -> Option<UpstreamError> {
+    if !env.is_soap11() {
+        return None;
+    }
+    let fault = env
+        .body()?
+        .children
+        .first()
+        .filter(|c| c.is(SOAP11_NS, "Fault"))?;
+    Some(UpstreamError::SoapFault {
+        code: fault
+            .child_text("faultcode")
+            .unwrap_or_default()
+            .trim()
+            .to_owned(),
+        string: fault
+            .child_text("faultstring")
+            .unwrap_or_default()
+            .to_owned(),
+    })
+}
