@@ -102,6 +102,7 @@ async fn full_catalog_lists_version_two_services_without_expired_associations() 
             ),
             ("00002", vec!["00043"]),
             ("00003", vec!["00045"]),
+            ("00004", vec!["00046"]),
         ],
         "60001 (version 1) and 00002 (expired in 2020) are absent"
     );

@@ -23,6 +23,8 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 pub const NFP_NS: &str = "http://pagopa-api.pagopa.gov.it/node/nodeForPsp.xsd";
+pub const PPT_NS: &str = "http://ws.pagamenti.telematici.gov/";
+pub const PAY_I_NS: &str = "http://www.digitpa.gov.it/schemas/2011/Pagamenti/";
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -341,8 +343,13 @@ impl Response {
             original_string: get("fault/originalFaultString"),
             original_description: get("fault/originalDescription"),
         });
-        // Children must be unqualified, as in the official schemas.
-        for n in payload.descendants().skip(1).filter(|n| n.is_element()) {
+        // Children must be unqualified, as in the official schemas (the RPT/RT types inside
+        // legacy payment data are the one qualified exception).
+        for n in payload
+            .descendants()
+            .skip(1)
+            .filter(|n| n.is_element() && n.tag_name().namespace() != Some(PAY_I_NS))
+        {
             assert_eq!(
                 n.tag_name().namespace(),
                 None,
@@ -497,4 +504,126 @@ impl CatalogReq {
 /// Reads a file of the repository.
 pub fn read(path: impl AsRef<Path>) -> String {
     std::fs::read_to_string(repo().join(path)).expect("file")
+}
+
+/// Fields of a legacy nodoChiediNumeroAvviso, to vary one at a time.
+#[derive(Debug, Clone)]
+pub struct Legacy {
+    pub psp: String,
+    pub broker: String,
+    pub channel: String,
+    pub password: String,
+    pub service: String,
+    pub domain: String,
+    pub data: String,
+}
+
+impl Default for Legacy {
+    fn default() -> Self {
+        Self {
+            psp: "PSP_OK".into(),
+            broker: "BROKER_OK".into(),
+            channel: "CH_OK".into(),
+            password: PASSWORD.into(),
+            service: "60001".into(),
+            domain: "77777777777".into(),
+            data: tassa_auto("AB345CD"),
+        }
+    }
+}
+
+/// A SOAP 1.1 envelope around a legacy `ppt` payload.
+pub fn ppt_envelope(payload: &str) -> String {
+    format!(
+        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:ppt=\"{PPT_NS}\"><soapenv:Header/><soapenv:Body>{payload}</soapenv:Body></soapenv:Envelope>"
+    )
+}
+
+impl Legacy {
+    pub fn payload(&self) -> String {
+        format!(
+            "<ppt:nodoChiediNumeroAvviso><identificativoPSP>{}</identificativoPSP><identificativoIntermediarioPSP>{}</identificativoIntermediarioPSP><identificativoCanale>{}</identificativoCanale><password>{}</password><idServizio>{}</idServizio><idDominioErogatoreServizio>{}</idDominioErogatoreServizio><datiSpecificiServizio>{}</datiSpecificiServizio></ppt:nodoChiediNumeroAvviso>",
+            self.psp, self.broker, self.channel, self.password, self.service, self.domain, self.data
+        )
+    }
+
+    pub fn xml(&self) -> String {
+        ppt_envelope(&self.payload())
+    }
+}
+
+/// A legacy answer, read with roxmltree: the inner element's leaves by path.
+#[derive(Debug, Clone)]
+pub struct LegacyResponse {
+    pub raw: String,
+    pub outer: String,
+    pub inner: String,
+    pub leaves: Vec<(String, String)>,
+}
+
+impl LegacyResponse {
+    pub fn parse(xml: &str) -> Self {
+        let r = Response::parse(xml);
+        assert_eq!(r.element_ns, PPT_NS, "{xml}");
+        let doc = roxmltree::Document::parse(xml).expect("well-formed");
+        let inner = doc
+            .descendants()
+            .find(|n| n.tag_name().namespace() == Some(PPT_NS))
+            .and_then(|outer| outer.children().find(|n| n.is_element()))
+            .map(|n| n.tag_name().name().to_owned())
+            .unwrap_or_default();
+        let prefix = format!("{inner}/");
+        let leaves = r
+            .leaves
+            .iter()
+            .filter_map(|(k, v)| k.strip_prefix(&prefix).map(|k| (k.to_owned(), v.clone())))
+            .collect();
+        Self {
+            raw: xml.to_owned(),
+            outer: r.element,
+            inner,
+            leaves,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Option<&str> {
+        self.leaves
+            .iter()
+            .find(|(k, _)| k == path)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn paths(&self) -> Vec<&str> {
+        self.leaves.iter().map(|(k, _)| k.as_str()).collect()
+    }
+
+    pub fn fault_code(&self) -> &str {
+        self.get("fault/faultCode")
+            .unwrap_or_else(|| panic!("no fault in {}", self.raw))
+    }
+}
+
+impl TestGateway {
+    /// A legacy request: HTTP 200, SOAP content type, valid against the official legacy schema.
+    pub async fn legacy(&self, soap_action: &str, body: &str) -> LegacyResponse {
+        let a = self
+            .post("/nodo-per-psp-richiesta-avvisi/v1", Some(soap_action), body)
+            .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+        assert_eq!(a.content_type, "text/xml; charset=UTF-8");
+        official::assert_valid_legacy_psp(&a.body);
+        LegacyResponse::parse(&a.body)
+    }
+
+    pub async fn numero_avviso(&self, body: &str) -> LegacyResponse {
+        let r = self.legacy("nodoChiediNumeroAvviso", body).await;
+        assert_eq!(
+            (r.outer.as_str(), r.inner.as_str()),
+            (
+                "nodoChiediNumeroAvvisoRisposta",
+                "nodoChiediNumeroAvvisoRisposta"
+            )
+        );
+        r
+    }
 }

@@ -7,13 +7,41 @@
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
-use sanp_gateway::xsd::{Bundle, Contract, Schema, ENVELOPE_NODE_FOR_PSP, ENVELOPE_PA_FOR_NODE};
+use sanp_gateway::xsd::{
+    Bundle, Contract, Schema, ENVELOPE_LEGACY_PA, ENVELOPE_LEGACY_PSP, ENVELOPE_NODE_FOR_PSP,
+    ENVELOPE_PA_FOR_NODE,
+};
 
 pub struct Official {
     pub root: PathBuf,
     pub node_for_psp: Schema,
     pub pa_for_node: Schema,
     pub catalog_v2: Schema,
+    /// Envelope + the inline schema of the official NodoPerPspRichiestaAvvisi.wsdl.
+    pub legacy_psp: Schema,
+    /// Envelope + the inline schemas of the official PaPerNodoRichiestaAvvisi.wsdl.
+    pub legacy_pa: Schema,
+}
+
+/// The n-th inline `<xsd:schema>` of a WSDL, made standalone: the prefixes the WSDL declares on
+/// `wsdl:definitions` are declared on the schema, and the RPT/RT import points next to it.
+fn inline_schema(wsdl: &str, n: usize) -> Vec<u8> {
+    let start = wsdl
+        .match_indices("<xsd:schema")
+        .nth(n)
+        .map(|(i, _)| i)
+        .expect("inline schema");
+    let end =
+        wsdl[start..].find("</xsd:schema>").expect("schema end") + start + "</xsd:schema>".len();
+    wsdl[start..end]
+        .replacen(
+            "<xsd:schema",
+            "<xsd:schema xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" xmlns:ppt=\"http://ws.pagamenti.telematici.gov/\" \
+             xmlns:ppthead=\"http://ws.pagamenti.telematici.gov/ppthead\" xmlns:pay_i=\"http://www.digitpa.gov.it/schemas/2011/Pagamenti/\"",
+            1,
+        )
+        .replace("../xsd/PagInf_RPT_RT_6_2_0.xsd", "PagInf_RPT_RT_6_2_0.xsd")
+        .into_bytes()
 }
 
 /// `$SANP_SHARED_DIR/pagopa-api`, else `<repo>/../shared/pagopa-api`, if it exists.
@@ -57,12 +85,24 @@ pub fn official() -> Option<&'static Official> {
                 let name = rel.rsplit('/').next().unwrap_or(rel);
                 b.insert(name, bytes);
             }
+            let read = |rel: &str| std::fs::read_to_string(root.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+            let psp_wsdl = read("gad/wsdl/NodoPerPspRichiestaAvvisi.wsdl");
+            let pa_wsdl = read("gad/wsdl/PaPerNodoRichiestaAvvisi.wsdl");
+            b.insert("NodoPerPspRichiestaAvvisi.xsd", inline_schema(&psp_wsdl, 0));
+            b.insert("PaPerNodoRichiestaAvvisi_intestazione.xsd", inline_schema(&pa_wsdl, 0));
+            b.insert("PaPerNodoRichiestaAvvisi.xsd", inline_schema(&pa_wsdl, 1));
+            b.insert(
+                "PagInf_RPT_RT_6_2_0.xsd",
+                std::fs::read(root.join("gad/xsd/PagInf_RPT_RT_6_2_0.xsd")).expect("PagInf"),
+            );
             b.add_wrappers();
             let b = Arc::new(b);
             Some(Official {
                 node_for_psp: Schema::compile(b.clone(), ENVELOPE_NODE_FOR_PSP).expect("official nodeForPsp"),
                 pa_for_node: Schema::compile(b.clone(), ENVELOPE_PA_FOR_NODE).expect("official paForNode"),
-                catalog_v2: Schema::compile(b, "CatalogoServizi_2_0_0.xsd").expect("official catalog"),
+                catalog_v2: Schema::compile(b.clone(), "CatalogoServizi_2_0_0.xsd").expect("official catalog"),
+                legacy_psp: Schema::compile(b.clone(), ENVELOPE_LEGACY_PSP).expect("official legacy PSP schema"),
+                legacy_pa: Schema::compile(b, ENVELOPE_LEGACY_PA).expect("official legacy EC schema"),
                 root,
             })
         })
@@ -116,6 +156,38 @@ pub fn assert_valid_catalog(xml: &str) {
             &project().catalog_v2,
             xml,
             "catalog (project CatalogoServizi_2_0_0.xsd)",
+        ),
+    }
+}
+
+/// A legacy PSP answer (NodoPerPsp richiesta avvisi), judged by the official WSDL's schema.
+pub fn assert_valid_legacy_psp(xml: &str) {
+    match official() {
+        Some(o) => check(
+            &o.legacy_psp,
+            xml,
+            "legacy answer (official NodoPerPspRichiestaAvvisi.wsdl)",
+        ),
+        None => check(
+            &project().legacy_psp,
+            xml,
+            "legacy answer (project NodoPerPspRichiestaAvvisi.xsd)",
+        ),
+    }
+}
+
+/// A legacy EC message (paaChiediNumeroAvviso), judged by the official WSDL's schemas.
+pub fn assert_valid_legacy_pa(xml: &str) {
+    match official() {
+        Some(o) => check(
+            &o.legacy_pa,
+            xml,
+            "legacy EC request (official PaPerNodoRichiestaAvvisi.wsdl)",
+        ),
+        None => check(
+            &project().legacy_pa,
+            xml,
+            "legacy EC request (project PaPerNodoRichiestaAvvisi.xsd)",
         ),
     }
 }
