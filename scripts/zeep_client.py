@@ -6,7 +6,8 @@ Usage:
 
 WSDL is a file path or an http(s) URL (e.g. http://127.0.0.1:8080/node-for-psp/v1?wsdl).
 URL, when given, overrides the WSDL's soap:address. OPERATION is demandPaymentNotice or
-nodoChiediCatalogoServiziV2; JSON_ARGS is an object of the operation's request fields. A key
+nodoChiediCatalogoServiziV2 (or the legacy nodoChiediNumeroAvviso and nodoChiediCatalogoServizi);
+JSON_ARGS is an object of the operation's request fields. A key
 ending in `_b64` is base64-decoded into bytes and passed without the suffix, since zeep wants
 bytes for xsd:base64Binary (e.g. {"datiSpecificiServizio_b64": "PD94..."}).
 
@@ -28,8 +29,14 @@ import decimal
 import json
 import sys
 
-BINDING = "{http://pagopa-api.pagopa.gov.it/nodeForPsp}nodeForPspBinding"
-OPERATIONS = ("demandPaymentNotice", "nodoChiediCatalogoServiziV2")
+# The binding each operation belongs to (SANP 3 nodeForPsp, or the legacy richiesta avvisi).
+BINDINGS = {
+    "demandPaymentNotice": "{http://pagopa-api.pagopa.gov.it/nodeForPsp}nodeForPspBinding",
+    "nodoChiediCatalogoServiziV2": "{http://pagopa-api.pagopa.gov.it/nodeForPsp}nodeForPspBinding",
+    "nodoChiediNumeroAvviso": "{http://PuntoAccessoPSP.spcoop.gov.it/servizi/RichiestaAvvisi}RichiestaAvvisibinding",
+    "nodoChiediCatalogoServizi": "{http://PuntoAccessoPSP.spcoop.gov.it/servizi/RichiestaAvvisi}RichiestaAvvisibinding",
+}
+OPERATIONS = tuple(BINDINGS)
 
 
 def jsonable(value):
@@ -116,7 +123,7 @@ def main():
         session.cert = (opts.cert, opts.key) if opts.key else opts.cert
     transport = Transport(session=session, timeout=10, operation_timeout=10)
     client = Client(opts.wsdl, transport=transport, plugins=[capture])
-    service = client.create_service(BINDING, opts.address) if opts.address else client.service
+    service = client.create_service(BINDINGS[opts.operation], opts.address) if opts.address else client.service
 
     result = getattr(service, opts.operation)(**request_args(opts.args))
     print(

@@ -48,8 +48,6 @@ enum Command {
             default_value = "fixtures/demo/gateway.toml"
         )]
         config: PathBuf,
-        #[arg(long, default_value = "127.0.0.1:8090")]
-        ec_listen: SocketAddr,
     },
 }
 
@@ -83,7 +81,10 @@ fn main() -> ExitCode {
                     }
                 }
             }
-            Command::Demo { config, ec_listen } => serve(&config, Some(ec_listen)).await,
+            // The demo registry's stations point at the sample EC on 127.0.0.1:8090.
+            Command::Demo { config } => {
+                serve(&config, Some(SocketAddr::from(([127, 0, 0, 1], 8090)))).await
+            }
         }
     })
 }
@@ -164,7 +165,14 @@ fn print_demo_hints(addr: SocketAddr) {
          The service catalog (nodoChiediCatalogoServiziV2):\n\n  \
          curl -s -H 'Content-Type: text/xml; charset=UTF-8' -H 'SOAPAction: nodoChiediCatalogoServiziV2' \\\n    \
          --data-binary @fixtures/demo/catalog.xml http://{addr}/node-for-psp/v1\n\n\
-         The WSDL: curl -s 'http://{addr}/node-for-psp/v1?wsdl'\n\
+         The legacy operations (NodoPerPsp richiesta avvisi), a version-1 service on a legacy station:\n\n  \
+         curl -s -H 'SOAPAction: nodoChiediNumeroAvviso' --data-binary @fixtures/demo/numero-avviso.xml \\\n    \
+         http://{addr}/nodo-per-psp-richiesta-avvisi/v1\n  \
+         curl -s -H 'SOAPAction: nodoChiediCatalogoServizi' --data-binary @fixtures/demo/catalog-v1.xml \\\n    \
+         http://{addr}/nodo-per-psp-richiesta-avvisi/v1\n\n\
+         Version bridging is on for both demo stations: demandPaymentNotice with idSoggettoServizio 00110\n\
+         (a version-1 service) and nodoChiediNumeroAvviso with idServizio 00001 (version 2) are translated.\n\n\
+         The WSDLs: curl -s 'http://{addr}/node-for-psp/v1?wsdl'  and  '…/nodo-per-psp-richiesta-avvisi/v1?wsdl'\n\
          Stop with Ctrl-C.\n"
     );
 }

@@ -92,4 +92,31 @@ async fn demo_answers_the_printed_request_with_a_notice() {
         .catalog(&support::read("fixtures/demo/catalog.xml"))
         .await;
     assert_eq!(catalog.outcome, "OK");
+    // The legacy operations printed by the demo, and bridging both ways.
+    let legacy = gw
+        .numero_avviso(&support::read("fixtures/demo/numero-avviso.xml"))
+        .await;
+    assert_eq!(legacy.get("esito"), Some("OK"), "{}", legacy.raw);
+    assert_eq!(
+        legacy.get("datiPagamentoPA/ibanAccredito"),
+        Some("IT60X0542811101000000123456")
+    );
+    let v1 = gw
+        .legacy(
+            "nodoChiediCatalogoServizi",
+            &support::read("fixtures/demo/catalog-v1.xml"),
+        )
+        .await;
+    assert!(v1.get("xmlCatalogoServizi").is_some(), "{}", v1.raw);
+    let bridged = gw
+        .demand(&demand.replace("<idSoggettoServizio>00101<", "<idSoggettoServizio>00110<"))
+        .await;
+    assert_eq!(bridged.outcome, "OK", "{}", bridged.raw);
+    let bridged = gw
+        .numero_avviso(
+            &support::read("fixtures/demo/numero-avviso.xml")
+                .replace("<idServizio>00010<", "<idServizio>00001<"),
+        )
+        .await;
+    assert_eq!(bridged.get("esito"), Some("OK"), "{}", bridged.raw);
 }

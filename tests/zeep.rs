@@ -408,3 +408,76 @@ async fn zeep_over_mutual_tls_from_the_official_wsdl_gets_the_ecs_payment_notice
         "a client without certificate must be refused"
     );
 }
+
+/// The official legacy `NodoPerPspRichiestaAvvisi.wsdl`, or `None` when `../shared` is missing.
+fn official_legacy_wsdl() -> Option<String> {
+    official_wsdl().map(|_| {
+        support::official::pagopa_api_dir()
+            .expect("checked by official_wsdl")
+            .join("gad/wsdl/NodoPerPspRichiestaAvvisi.wsdl")
+            .display()
+            .to_string()
+    })
+}
+
+/// zeep drives both legacy operations from the official legacy WSDL and from the one the
+/// gateway publishes on its legacy path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zeep_drives_the_legacy_operations_from_the_official_and_the_published_wsdl() {
+    let (Some(py), Some(official)) = (python(), official_legacy_wsdl()) else {
+        return;
+    };
+    let ec = TestEc::start(ec::reply(ec::legacy_ok())).await;
+    let mut registry = conformance_registry();
+    point_stations_at(&mut registry, ec.port());
+    let gw = TestGateway::start(&registry, "").await;
+    let endpoint = format!("{}/nodo-per-psp-richiesta-avvisi/v1", gw.url);
+    let published = format!("{endpoint}?wsdl");
+    let caller = json!({
+        "identificativoPSP": "PSP_OK", "identificativoIntermediarioPSP": "BROKER_OK",
+        "identificativoCanale": "CH_OK", "password": PASSWORD,
+    });
+    for (wsdl, address) in [
+        (official.as_str(), Some(endpoint.as_str())),
+        (published.as_str(), None),
+    ] {
+        let mut args = caller.clone();
+        args["idServizio"] = json!("60001");
+        args["idDominioErogatoreServizio"] = json!("77777777777");
+        args["datiSpecificiServizio_b64"] = json!(support::tassa_auto("AB345CD"));
+        let report = zeep(&py, wsdl, address, "nodoChiediNumeroAvviso", args).await;
+        let inner = &report["result"];
+        assert_eq!(
+            report["soapAction"], "\"nodoChiediNumeroAvviso\"",
+            "{report}"
+        );
+        assert_eq!(inner["esito"], "OK", "{report}");
+        assert_eq!(inner["identificativoDominio"], "77777777777");
+        assert_eq!(inner["numeroAvviso"]["IUV"], "01000000000000042");
+        assert_eq!(
+            inner["datiPagamentoPA"]["importoSingoloVersamento"],
+            "120.50"
+        );
+        assert_eq!(
+            inner["datiPagamentoPA"]["enteBeneficiario"]["denominazioneBeneficiario"],
+            "Ente Beneficiario"
+        );
+        let report = zeep(
+            &py,
+            wsdl,
+            address,
+            "nodoChiediCatalogoServizi",
+            caller.clone(),
+        )
+        .await;
+        let catalog = report["result"]["xmlCatalogoServizi"]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            catalog.contains("<idServizio>60001</idServizio>"),
+            "{report}"
+        );
+        assert!(report["result"]["fault"].is_null(), "{report}");
+    }
+}

@@ -345,3 +345,33 @@ impl TestProxy {
         proxy
     }
 }
+
+/// `paaChiediNumeroAvvisoRisposta` around `inner`.
+pub fn legacy_answer(inner: &str) -> String {
+    format!(
+        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:ppt=\"{}\"><soapenv:Body>\
+         <ppt:paaChiediNumeroAvvisoRisposta><paaChiediNumeroAvvisoRisposta>{inner}</paaChiediNumeroAvvisoRisposta>\
+         </ppt:paaChiediNumeroAvvisoRisposta></soapenv:Body></soapenv:Envelope>",
+        super::PPT_NS
+    )
+}
+
+pub const NUMERO: &str =
+    "<numeroAvviso><auxDigit>3</auxDigit><IUV>01000000000000042</IUV></numeroAvviso>";
+pub const DATI: &str = "<datiPagamentoPA><importoSingoloVersamento>120.50</importoSingoloVersamento>\
+    <ibanAccredito>IT60X0542811101000000123456</ibanAccredito><bicAccredito>BPPIITRRXXX</bicAccredito>\
+    <enteBeneficiario><pay_i:identificativoUnivocoBeneficiario xmlns:pay_i=\"http://www.digitpa.gov.it/schemas/2011/Pagamenti/\">\
+    <pay_i:tipoIdentificativoUnivoco>G</pay_i:tipoIdentificativoUnivoco><pay_i:codiceIdentificativoUnivoco>77777777777</pay_i:codiceIdentificativoUnivoco>\
+    </pay_i:identificativoUnivocoBeneficiario><pay_i:denominazioneBeneficiario xmlns:pay_i=\"http://www.digitpa.gov.it/schemas/2011/Pagamenti/\">Ente Beneficiario</pay_i:denominazioneBeneficiario>\
+    </enteBeneficiario><causaleVersamento>Bollo auto AB345CD</causaleVersamento></datiPagamentoPA>";
+
+pub fn legacy_ok() -> String {
+    legacy_answer(&format!("<esito>OK</esito>{NUMERO}{DATI}"))
+}
+
+pub fn legacy_ko() -> String {
+    legacy_answer(
+        "<fault><faultCode>PAA_TARGA_SCONOSCIUTA</faultCode><faultString>Targa sconosciuta</faultString><id>77777777777</id>\
+         <description>Nessun veicolo AB345CD</description></fault><esito>KO</esito>",
+    )
+}
