@@ -7,13 +7,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use roxmltree::{Document, Node};
-use sanp_gateway::xsd::{Bundle, Contract, Schema, ENVELOPE_NODE_FOR_PSP};
+use sanp_gateway::xsd::{
+    Bundle, Contract, Schema, ENVELOPE_LEGACY_PA, ENVELOPE_LEGACY_PSP, ENVELOPE_NODE_FOR_PSP,
+};
 
 const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema";
 const WSDL_NS: &str = "http://schemas.xmlsoap.org/wsdl/";
 const SOAP_NS: &str = "http://schemas.xmlsoap.org/wsdl/soap/";
 const NFP_NS: &str = "http://pagopa-api.pagopa.gov.it/node/nodeForPsp.xsd";
 const PAFN_NS: &str = "http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd";
+const PPT_NS: &str = "http://ws.pagamenti.telematici.gov/";
+const PPTHEAD_NS: &str = "http://ws.pagamenti.telematici.gov/ppthead";
+const PAY_I_NS: &str = "http://www.digitpa.gov.it/schemas/2011/Pagamenti/";
 
 /// How much of an official schema the project keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,13 +52,58 @@ const SCHEMA_PAIRS: &[(&str, &str, Extent)] = &[
         "xsd-common/CatalogoServizi_2_0_0.xsd",
         Extent::Whole,
     ),
+    (
+        "xsd/PagInf_RPT_RT_6_2_0.xsd",
+        "gad/xsd/PagInf_RPT_RT_6_2_0.xsd",
+        Extent::Whole,
+    ),
 ];
+
+/// Project schema → (official WSDL, 0-based position of the `xsd:schema` in its `wsdl:types`).
+/// The legacy WSDLs define their payloads inline; the project keeps each schema whole.
+const INLINE_PAIRS: &[(&str, &str, usize)] = &[
+    (
+        "xsd/NodoPerPspRichiestaAvvisi.xsd",
+        "gad/wsdl/NodoPerPspRichiestaAvvisi.wsdl",
+        0,
+    ),
+    (
+        "xsd/PaPerNodoRichiestaAvvisi_intestazione.xsd",
+        "gad/wsdl/PaPerNodoRichiestaAvvisi.wsdl",
+        0,
+    ),
+    (
+        "xsd/PaPerNodoRichiestaAvvisi.xsd",
+        "gad/wsdl/PaPerNodoRichiestaAvvisi.wsdl",
+        1,
+    ),
+];
+
+/// Where the official counterpart of a project schema lives, relative to `pagopa-api/`.
+#[derive(Debug, Clone)]
+enum Origin {
+    /// A schema file.
+    File(String),
+    /// The `index`-th (0-based) `xsd:schema` inside the `wsdl:types` of a WSDL.
+    Inline { wsdl: String, index: usize },
+}
 
 /// Project WSDL → official counterpart.
 const WSDL_PAIRS: &[(&str, &str)] = &[
     ("wsdl/nodeForPsp.wsdl", "wsdl/nodeForPsp.wsdl"),
     ("wsdl/paForNode.wsdl", "wsdl/paForNode.wsdl"),
+    (
+        "wsdl/NodoPerPspRichiestaAvvisi.wsdl",
+        "gad/wsdl/NodoPerPspRichiestaAvvisi.wsdl",
+    ),
+    (
+        "wsdl/PaPerNodoRichiestaAvvisi.wsdl",
+        "gad/wsdl/PaPerNodoRichiestaAvvisi.wsdl",
+    ),
 ];
+
+/// The WS-Addressing metadata namespace of the legacy WSDLs' `wsam:Action` attributes.
+const WSAM_NS: &str = "http://www.w3.org/2007/05/addressing/metadata";
 
 /// The payload elements that travel in SOAP bodies, per project schema.
 const WIRE_ROOTS: &[(&str, &str, &[&str])] = &[
@@ -74,6 +124,26 @@ const WIRE_ROOTS: &[(&str, &str, &[&str])] = &[
             "paDemandPaymentNoticeRequest",
             "paDemandPaymentNoticeResponse",
         ],
+    ),
+    (
+        "xsd/NodoPerPspRichiestaAvvisi.xsd",
+        PPT_NS,
+        &[
+            "nodoChiediNumeroAvviso",
+            "nodoChiediNumeroAvvisoRisposta",
+            "nodoChiediCatalogoServizi",
+            "nodoChiediCatalogoServiziRisposta",
+        ],
+    ),
+    (
+        "xsd/PaPerNodoRichiestaAvvisi.xsd",
+        PPT_NS,
+        &["paaChiediNumeroAvviso", "paaChiediNumeroAvvisoRisposta"],
+    ),
+    (
+        "xsd/PaPerNodoRichiestaAvvisi_intestazione.xsd",
+        PPTHEAD_NS,
+        &["intestazionePPT"],
     ),
 ];
 
@@ -127,12 +197,21 @@ fn parse<'i>(label: &str, text: &'i str) -> Document<'i> {
     Document::parse(text).unwrap_or_else(|e| panic!("{label} is not well-formed XML: {e}"))
 }
 
-/// Every schema pair, including one per service schema in `xsd/catalogo-servizi/`.
-fn schema_pairs() -> Vec<(String, String, Extent)> {
-    let mut pairs: Vec<(String, String, Extent)> = SCHEMA_PAIRS
+/// Every schema pair, including the legacy inline schemas and one per service schema in
+/// `xsd/catalogo-servizi/`.
+fn schema_pairs() -> Vec<(String, Origin, Extent)> {
+    let mut pairs: Vec<(String, Origin, Extent)> = SCHEMA_PAIRS
         .iter()
-        .map(|(p, o, e)| ((*p).to_owned(), (*o).to_owned(), *e))
+        .map(|(p, o, e)| ((*p).to_owned(), Origin::File((*o).to_owned()), *e))
         .collect();
+    for (project, wsdl, index) in INLINE_PAIRS {
+        let wsdl = (*wsdl).to_owned();
+        let origin = Origin::Inline {
+            wsdl,
+            index: *index,
+        };
+        pairs.push(((*project).to_owned(), origin, Extent::Whole));
+    }
     let dir = repo().join("xsd/catalogo-servizi");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()))
@@ -149,7 +228,7 @@ fn schema_pairs() -> Vec<(String, String, Extent)> {
     for n in names {
         pairs.push((
             format!("xsd/catalogo-servizi/{n}"),
-            format!("catalogo-servizi/{n}"),
+            Origin::File(format!("catalogo-servizi/{n}")),
             Extent::Whole,
         ));
     }
@@ -344,7 +423,12 @@ fn space_of(kind: &str) -> Option<&'static str> {
 
 fn analyse(label: &str, text: &str) -> Result<SchemaFile, String> {
     let doc = Document::parse(text).map_err(|e| format!("{label}: {e}"))?;
-    let root = doc.root_element();
+    analyse_schema(label, doc.root_element())
+}
+
+/// Analyses an `xsd:schema` element, standalone or inside a WSDL: QNames resolve with every
+/// namespace in scope, including those declared on `wsdl:definitions`.
+fn analyse_schema(label: &str, root: Node<'_, '_>) -> Result<SchemaFile, String> {
     if !root.has_tag_name((XSD_NS, "schema")) {
         return Err(format!("{label}: root is not xsd:schema"));
     }
@@ -458,6 +542,40 @@ fn load_schema(path: &Path) -> SchemaFile {
     analyse(&label, &read(path)).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The `index`-th (0-based) `xsd:schema` inside the `wsdl:types` of a WSDL document.
+fn inline_schema<'a, 'i>(doc: &'a Document<'i>, index: usize) -> Option<Node<'a, 'i>> {
+    types_schemas(doc.root_element()).into_iter().nth(index)
+}
+
+fn load_inline_schema(wsdl: &Path, index: usize) -> SchemaFile {
+    let label = format!("{} (inline schema #{index})", wsdl.display());
+    let text = read(wsdl);
+    let doc = parse(&label, &text);
+    let schema = inline_schema(&doc, index).unwrap_or_else(|| panic!("{label} does not exist"));
+    analyse_schema(&label, schema).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The official counterpart of a project schema, wherever it lives under `api`.
+fn load_official(api: &Path, origin: &Origin) -> SchemaFile {
+    let path = match origin {
+        Origin::File(rel) | Origin::Inline { wsdl: rel, .. } => api.join(rel),
+    };
+    assert!(path.is_file(), "official {} is missing", path.display());
+    match origin {
+        Origin::File(_) => load_schema(&path),
+        Origin::Inline { index, .. } => load_inline_schema(&path, *index),
+    }
+}
+
+/// The pair a project schema belongs to: its official origin and how much of it is kept.
+fn pair_of(project: &str) -> (Origin, Extent) {
+    schema_pairs()
+        .into_iter()
+        .find(|(p, _, _)| p == project)
+        .map(|(_, o, e)| (o, e))
+        .unwrap_or_else(|| panic!("{project} has no official counterpart in this test"))
+}
+
 /// Differences that matter on the wire between a project schema and its official counterpart,
 /// and how many definitions were compared.
 fn compare_schemas(
@@ -484,6 +602,16 @@ fn compare_schemas(
             problems.push(format!(
                 "{label}: imports namespace {ns:?}, which the official file does not"
             ));
+        }
+    }
+    if extent == Extent::Whole {
+        // A whole copy brings in the same namespaces; only the schemaLocation may differ.
+        for (ns, _) in &official.imports {
+            if !project.imports.iter().any(|(p, _)| p == ns) {
+                problems.push(format!(
+                    "{label}: the official file imports namespace {ns:?}, which this whole copy does not"
+                ));
+            }
         }
     }
     for other in &project.others {
@@ -635,6 +763,10 @@ struct WsdlReport {
     operations: Vec<String>,
     /// Element QNames of every project message part, to look up in the project's schemas.
     part_elements: BTreeSet<String>,
+    /// `operation input|output = action` for every `wsam:Action` compared.
+    actions: Vec<String>,
+    /// `operation input|output {ns}message#part (use)` for every `soap:header` compared.
+    headers: Vec<String>,
 }
 
 fn first<'a, 'i>(node: Node<'a, 'i>, ns: &str, local: &str) -> Option<Node<'a, 'i>> {
@@ -702,28 +834,48 @@ fn compare_wsdls(label: &str, project_text: &str, official_text: &str) -> WsdlRe
                 .push(format!("{label}: portType {pt_name} has no binding"));
         }
         for pb in bindings {
-            compare_binding(label, &pt_q, &op_names, pb, o, &mut r.problems);
+            compare_binding(label, &pt_q, &op_names, pb, o, &mut r);
         }
     }
     compare_services(label, p, o, &mut r.problems);
-    // Schemas the types section brings in must be among the official ones.
-    let imported = |defs: Node<'_, '_>| -> BTreeSet<String> {
-        kids(defs, WSDL_NS, "types")
-            .into_iter()
-            .flat_map(|t| kids(t, XSD_NS, "schema"))
-            .flat_map(|s| kids(s, XSD_NS, "import"))
-            .filter_map(|i| i.attribute("namespace").map(str::to_owned))
-            .collect()
-    };
-    let official_imports = imported(o);
-    for ns in imported(p) {
-        if !official_imports.contains(&ns) {
-            r.problems.push(format!(
-                "{label}: wsdl:types imports {ns}, which the official WSDL does not"
-            ));
+    // The legacy WSDLs define their schemas inline, the project imports the same from files.
+    let (p_ns, o_ns) = (brought_in(p), brought_in(o));
+    for ns in p_ns.difference(&o_ns) {
+        r.problems.push(format!(
+            "{label}: wsdl:types imports {ns}, which the official WSDL does not"
+        ));
+    }
+    // What the official WSDL defines inline, the project must bring in.
+    for schema in types_schemas(o) {
+        if let Some(ns) = schema.attribute("targetNamespace") {
+            if !p_ns.contains(ns) {
+                r.problems.push(format!(
+                    "{label}: the official WSDL defines {ns} inline, which wsdl:types does not bring in"
+                ));
+            }
         }
     }
     r
+}
+
+fn types_schemas<'a, 'i>(definitions: Node<'a, 'i>) -> Vec<Node<'a, 'i>> {
+    kids(definitions, WSDL_NS, "types")
+        .into_iter()
+        .flat_map(|t| kids(t, XSD_NS, "schema"))
+        .collect()
+}
+
+/// The namespaces `wsdl:types` brings in, by import or by defining them in an inline schema.
+fn brought_in(definitions: Node<'_, '_>) -> BTreeSet<String> {
+    types_schemas(definitions)
+        .into_iter()
+        .flat_map(|s| {
+            let imports = kids(s, XSD_NS, "import").into_iter();
+            let imported = imports.filter_map(|i| i.attribute("namespace"));
+            s.attribute("targetNamespace").into_iter().chain(imported)
+        })
+        .map(str::to_owned)
+        .collect()
 }
 
 fn compare_operation_messages(
@@ -737,6 +889,15 @@ fn compare_operation_messages(
         match (first(op, WSDL_NS, io), first(oop, WSDL_NS, io)) {
             (None, None) => {}
             (Some(a), Some(b)) => {
+                let (pa, oa) = (extension_attrs(a), extension_attrs(b));
+                if pa != oa {
+                    r.problems.push(format!(
+                        "{label}: {op_name} {io} attributes (wsam:Action…) {pa:?} differ from the official {oa:?}"
+                    ));
+                }
+                if let Some(action) = pa.get(&expanded(Some(WSAM_NS), "Action")) {
+                    r.actions.push(format!("{op_name} {io} = {action}"));
+                }
                 match (message_parts(p, a), message_parts(o, b)) {
                     (Ok(pa), Ok(pb)) => {
                         if pa != pb {
@@ -755,14 +916,16 @@ fn compare_operation_messages(
             )),
         }
     }
+    // A fault is its parts plus its extension attributes (wsam:Action).
+    type Fault = (Vec<Part>, BTreeMap<String, String>);
     let faults =
-        |defs: Node<'_, '_>, op: Node<'_, '_>| -> Result<BTreeMap<String, Vec<Part>>, String> {
+        |defs: Node<'_, '_>, op: Node<'_, '_>| -> Result<BTreeMap<String, Fault>, String> {
             kids(op, WSDL_NS, "fault")
                 .into_iter()
                 .map(|f| {
                     Ok((
                         f.attribute("name").unwrap_or("").to_owned(),
-                        message_parts(defs, f)?,
+                        (message_parts(defs, f)?, extension_attrs(f)),
                     ))
                 })
                 .collect()
@@ -776,14 +939,60 @@ fn compare_operation_messages(
     }
 }
 
+/// Attributes in a namespace (such as `wsam:Action`), which `message_parts` does not look at.
+fn extension_attrs(node: Node<'_, '_>) -> BTreeMap<String, String> {
+    node.attributes()
+        .filter(|a| a.namespace().is_some())
+        .map(|a| (expanded(a.namespace(), a.name()), a.value().to_owned()))
+        .collect()
+}
+
+/// A binding's `soap:header`s for one direction: (message QName, part, use).
+fn soap_headers(bop: Node<'_, '_>, io: &str) -> Result<Vec<(String, String, String)>, String> {
+    let Some(x) = first(bop, WSDL_NS, io) else {
+        return Ok(Vec::new());
+    };
+    kids(x, SOAP_NS, "header")
+        .into_iter()
+        .map(|h| {
+            let message = h
+                .attribute("message")
+                .ok_or("soap:header without message")?;
+            let owned = |a: &str| h.attribute(a).unwrap_or("").to_owned();
+            Ok((resolve(h, message)?, owned("part"), owned("use")))
+        })
+        .collect()
+}
+
+/// The message and part a project `soap:header` names are defined in the project WSDL.
+fn header_part_exists(
+    binding: Node<'_, '_>,
+    (message, part, _): &(String, String, String),
+) -> Result<(), String> {
+    let definitions = binding.parent().ok_or("binding outside wsdl:definitions")?;
+    let tns = definitions.attribute("targetNamespace").unwrap_or("");
+    let (ns, local) = split_expanded(message);
+    let msg = by_name(definitions, WSDL_NS, "message", local)
+        .filter(|_| ns == tns)
+        .ok_or(format!("message {message} is not defined"))?;
+    by_name(msg, WSDL_NS, "part", part)
+        .map(|_| ())
+        .ok_or(format!("message {message} has no part {part}"))
+}
+
 fn compare_binding(
     label: &str,
     pt_q: &str,
     op_names: &BTreeSet<&str>,
     pb: Node<'_, '_>,
     o: Node<'_, '_>,
-    problems: &mut Vec<String>,
+    r: &mut WsdlReport,
 ) {
+    let WsdlReport {
+        problems,
+        headers: r_headers,
+        ..
+    } = r;
     let b_name = pb.attribute("name").unwrap_or("");
     let Some(ob) = by_name(o, WSDL_NS, "binding", b_name) else {
         problems.push(format!(
@@ -867,6 +1076,28 @@ fn compare_binding(
                 problems.push(format!(
                     "{label}: {name} {io} soap:body use {pu:?} (official {ou:?}), want literal"
                 ));
+            }
+            // SOAP headers (intestazionePPT) travel beside the body, so they are wire too.
+            match (soap_headers(bop, io), soap_headers(obop, io)) {
+                (Ok(ph), Ok(oh)) => {
+                    if ph != oh {
+                        problems.push(format!(
+                            "{label}: {name} {io} soap:header {ph:?} differs from the official {oh:?}"
+                        ));
+                    }
+                    for h in &ph {
+                        if let Err(e) = header_part_exists(pb, h) {
+                            problems.push(format!("{label}: {name} {io} soap:header: {e}"));
+                        }
+                    }
+                    r_headers.extend(
+                        ph.iter()
+                            .map(|(m, part, u)| format!("{name} {io} {m}#{part} ({u})")),
+                    );
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    problems.push(format!("{label}: {name} {io} soap:header: {e}"))
+                }
             }
         }
         // Everything else a binding operation can say (headers, faults, parts) must match too.
@@ -1052,16 +1283,10 @@ fn every_project_schema_definition_equals_its_official_counterpart() {
     }
     let mut problems = Vec::new();
     let mut total = 0;
-    for (project, official, extent) in &pairs {
-        let official_path = api.join(official);
-        assert!(
-            official_path.is_file(),
-            "official {} is missing",
-            official_path.display()
-        );
+    for (project, origin, extent) in &pairs {
         let (p, c) = compare_schemas(
             &load_schema(&repo().join(project)),
-            &load_schema(&official_path),
+            &load_official(&api, origin),
             *extent,
         );
         eprintln!("{project}: {c} definitions compared ({extent:?})");
@@ -1096,14 +1321,10 @@ fn every_reference_in_the_project_schemas_resolves_inside_the_project() {
 fn the_wire_root_elements_exist_in_the_project_and_the_official_schemas() {
     let api = official_dir();
     for (project, ns, roots) in WIRE_ROOTS {
-        let official = SCHEMA_PAIRS
-            .iter()
-            .find(|(p, _, _)| p == project)
-            .map(|(_, o, _)| *o)
-            .expect("wire schema has an official counterpart");
+        let (origin, _) = pair_of(project);
         let mut files = vec![load_schema(&repo().join(project))];
         if let Some(api) = &api {
-            files.push(load_schema(&api.join(official)));
+            files.push(load_official(api, &origin));
         }
         for file in &files {
             assert_eq!(file.tns.as_deref(), Some(*ns), "{}", file.label);
@@ -1152,6 +1373,13 @@ fn the_trimmed_schemas_hold_only_what_the_served_operations_reach() {
             todo.extend(def.refs.iter().cloned());
         }
     }
+    // Whole copies keep everything by design; their wire roots are checked to exist instead.
+    let whole: Vec<&str> = WIRE_ROOTS
+        .iter()
+        .map(|(p, _, _)| *p)
+        .filter(|p| pair_of(p).1 == Extent::Whole)
+        .collect();
+    eprintln!("wire schemas copied whole (not trimmed): {whole:?}");
     let mut unreached = Vec::new();
     for file in &trimmed {
         for (kind, name) in file.defs.keys() {
@@ -1188,6 +1416,7 @@ fn every_project_wsdl_operation_matches_the_official_operation() {
     }
     let mut problems = Vec::new();
     let mut operations = 0;
+    let (mut actions, mut headers) = (Vec::new(), Vec::new());
     for (project, official) in WSDL_PAIRS {
         let project_path = repo().join(project);
         let report = compare_wsdls(project, &read(&project_path), &read(&api.join(official)));
@@ -1198,6 +1427,8 @@ fn every_project_wsdl_operation_matches_the_official_operation() {
         );
         operations += report.operations.len();
         problems.extend(report.problems);
+        actions.extend(report.actions);
+        headers.extend(report.headers);
         // Each part element must be a global element of a schema the project WSDL imports.
         let text = read(&project_path);
         let doc = parse(project, &text);
@@ -1218,12 +1449,24 @@ fn every_project_wsdl_operation_matches_the_official_operation() {
             );
         }
     }
-    eprintln!("wsdl: {operations} operations compared");
+    eprintln!(
+        "wsdl: {operations} operations, {} wsam:Action, {} soap:header compared",
+        actions.len(),
+        headers.len()
+    );
     assert!(
         problems.is_empty(),
         "{} difference(s):\n{}",
         problems.len(),
         problems.join("\n")
+    );
+    // Not vacuous: the three legacy operations carry an action each way, and the EC operation
+    // its intestazionePPT header.
+    assert_eq!(actions.len(), 6, "{actions:#?}");
+    assert_eq!(
+        headers,
+        ["paaChiediNumeroAvviso input \
+          {http://NodoPagamentiSPC.spcoop.gov.it/servizi/RichiestaAvvisi}paaChiediNumeroAvviso#header (literal)"]
     );
 }
 
@@ -1241,6 +1484,12 @@ fn the_canonical_comparison_reports_every_deliberate_alteration() {
     let catalog = read(&repo().join("xsd/CatalogoServizi_2_0_0.xsd"));
     let nfp_request = ("complexType", "demandPaymentNoticeRequest");
     let (common, nfp, catalog) = (common.as_str(), nfp.as_str(), catalog.as_str());
+    let legacy_psp = read(&repo().join("xsd/NodoPerPspRichiestaAvvisi.xsd"));
+    let legacy_pa = read(&repo().join("xsd/PaPerNodoRichiestaAvvisi.xsd"));
+    let header = read(&repo().join("xsd/PaPerNodoRichiestaAvvisi_intestazione.xsd"));
+    let pag_inf = read(&repo().join("xsd/PagInf_RPT_RT_6_2_0.xsd"));
+    let pag_inf_import = "<xsd:import schemaLocation=\"PagInf_RPT_RT_6_2_0.xsd\" \
+                          namespace=\"http://www.digitpa.gov.it/schemas/2011/Pagamenti/\" />";
     let cases: Vec<(&str, &str, String, Extent, &str)> = vec![
         (
             "stText35 maxLength 35 → 36",
@@ -1305,15 +1554,70 @@ fn the_canonical_comparison_reports_every_deliberate_alteration() {
             Extent::Whole,
             "simpleType stCommissione, which this whole copy lacks",
         ),
+        (
+            // Both legacy sides use namespace ppt with different IUV patterns: a mix-up shows.
+            "the EC-side stCodIUV pattern in the PSP-side schema",
+            "xsd/NodoPerPspRichiestaAvvisi.xsd",
+            alter_attr(
+                &legacy_psp,
+                ("simpleType", "stCodIUV"),
+                "pattern",
+                |_| true,
+                "value",
+                Some("[0-9]{5,15}|[0-9]{17}"),
+            ),
+            Extent::Whole,
+            "simpleType stCodIUV differs",
+        ),
+        (
+            "a legacy definition dropped",
+            "xsd/PaPerNodoRichiestaAvvisi.xsd",
+            remove_definition(&legacy_pa, ("complexType", "ctRisposta")),
+            Extent::Whole,
+            "complexType ctRisposta, which this whole copy lacks",
+        ),
+        (
+            "the PagInf import dropped",
+            "xsd/PaPerNodoRichiestaAvvisi.xsd",
+            vary(&legacy_pa, pag_inf_import, ""),
+            Extent::Whole,
+            "imports namespace Some(\"http://www.digitpa.gov.it/schemas/2011/Pagamenti/\"), \
+             which this whole copy does not",
+        ),
+        (
+            "an intestazionePPT child renamed",
+            "xsd/PaPerNodoRichiestaAvvisi_intestazione.xsd",
+            alter_attr(
+                &header,
+                ("element", "intestazionePPT"),
+                "element",
+                named("identificativoDominio"),
+                "name",
+                Some("idDominio"),
+            ),
+            Extent::Whole,
+            "element intestazionePPT differs",
+        ),
+        (
+            "stImporto maxInclusive raised",
+            "xsd/PagInf_RPT_RT_6_2_0.xsd",
+            alter_attr(
+                &pag_inf,
+                ("simpleType", "stImporto"),
+                "maxInclusive",
+                |_| true,
+                "value",
+                Some("9999999999.99"),
+            ),
+            Extent::Whole,
+            "simpleType stImporto differs",
+        ),
     ];
     for (what, project, altered, extent, expected) in &cases {
-        let official = SCHEMA_PAIRS
-            .iter()
-            .find(|(p, _, _)| p == project)
-            .map(|(_, o, _)| *o)
-            .expect("altered file has an official counterpart");
+        let (origin, paired_extent) = pair_of(project);
+        assert_eq!(*extent, paired_extent, "{what}: extent of {project}");
         let reference = match &api {
-            Some(api) => load_schema(&api.join(official)),
+            Some(api) => load_official(api, &origin),
             None => load_schema(&repo().join(project)),
         };
         let unaltered = load_schema(&repo().join(project));
@@ -1432,6 +1736,84 @@ fn the_wsdl_comparison_reports_every_deliberate_alteration() {
     assert_eq!(report.operations.len(), 2);
 }
 
+/// The legacy-only parts of the WSDL comparison (wsam:Action, soap:header, inline schemas) are
+/// not vacuous either.
+#[test]
+fn the_wsdl_comparison_reports_legacy_action_and_header_alterations() {
+    let project = "wsdl/PaPerNodoRichiestaAvvisi.wsdl";
+    let original = read(&repo().join(project));
+    let original = original.as_str();
+    // Against the official WSDL when present, so its inline schemas are in play too.
+    let reference = match official_dir() {
+        Some(api) => read(&api.join("gad/wsdl/PaPerNodoRichiestaAvvisi.wsdl")),
+        None => original.to_owned(),
+    };
+    let clean = compare_wsdls(project, original, &reference);
+    assert!(clean.problems.is_empty(), "{:#?}", clean.problems);
+    let request_action = |n: Node<'_, '_>| {
+        n.attribute((WSAM_NS, "Action"))
+            .is_some_and(|a| a.ends_with("/paaChiediNumeroAvvisoRichiesta"))
+    };
+    let header = |n: Node<'_, '_>| n.has_tag_name((SOAP_NS, "header"));
+    let header_element =
+        "<soap:header message=\"tns:paaChiediNumeroAvviso\" part=\"header\" use=\"literal\" />";
+    let mut cases: Vec<(&str, String, &str)> = vec![
+        (
+            "another wsam:Action",
+            alter_any_attr(
+                original,
+                request_action,
+                "Action",
+                Some("http://ws.pagamenti.telematici.gov/PPT/paaChiediNumeroAvvisoRisposta"),
+            ),
+            "paaChiediNumeroAvviso input attributes (wsam:Action…)",
+        ),
+        (
+            "wsam:Action dropped",
+            alter_any_attr(original, request_action, "Action", None),
+            "paaChiediNumeroAvviso input attributes (wsam:Action…)",
+        ),
+        (
+            "header part renamed",
+            alter_any_attr(original, header, "part", Some("bodyrichiesta")),
+            "paaChiediNumeroAvviso input soap:header",
+        ),
+        (
+            "header part that does not exist",
+            alter_any_attr(original, header, "part", Some("intestazione")),
+            "has no part intestazione",
+        ),
+        (
+            "encoded header",
+            alter_any_attr(original, header, "use", Some("encoded")),
+            "paaChiediNumeroAvviso input soap:header",
+        ),
+        (
+            "header dropped",
+            vary(original, header_element, ""),
+            "paaChiediNumeroAvviso input soap:header [] differs",
+        ),
+    ];
+    if reference != original {
+        let import =
+            "<xsd:import schemaLocation=\"../xsd/PaPerNodoRichiestaAvvisi_intestazione.xsd\" \
+                      namespace=\"http://ws.pagamenti.telematici.gov/ppthead\" />";
+        cases.push((
+            "the intestazionePPT schema not brought in",
+            vary(original, import, ""),
+            "defines http://ws.pagamenti.telematici.gov/ppthead inline, which wsdl:types does not bring in",
+        ));
+    }
+    for (what, altered, expected) in &cases {
+        let report = compare_wsdls("altered", altered, &reference);
+        assert!(
+            report.problems.iter().any(|p| p.contains(expected)),
+            "{what}: expected a difference mentioning `{expected}`, got {:#?}",
+            report.problems
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Tests: differential validation
 // ---------------------------------------------------------------------------------------------
@@ -1440,6 +1822,10 @@ fn the_wsdl_comparison_reports_every_deliberate_alteration() {
 enum Side {
     NodeForPsp,
     PaForNode,
+    /// NodoPerPspRichiestaAvvisi (PSP ↔ gateway, legacy).
+    LegacyPsp,
+    /// PaPerNodoRichiestaAvvisi (gateway ↔ EC, legacy).
+    LegacyPa,
 }
 
 struct Case {
@@ -1453,6 +1839,15 @@ fn envelope(prefix: &str, ns: &str, payload: &str) -> String {
     format!(
         "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" xmlns:{prefix}=\"{ns}\">\
          <soapenv:Header/><soapenv:Body>{payload}</soapenv:Body></soapenv:Envelope>"
+    )
+}
+
+/// A SOAP envelope for the legacy operations, with `header` as the SOAP header's content.
+fn legacy_envelope(header: &str, payload: &str) -> String {
+    format!(
+        "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\" \
+         xmlns:ppt=\"{PPT_NS}\" xmlns:ppthead=\"{PPTHEAD_NS}\" xmlns:pay_i=\"{PAY_I_NS}\">\
+         <soapenv:Header>{header}</soapenv:Header><soapenv:Body>{payload}</soapenv:Body></soapenv:Envelope>"
     )
 }
 
@@ -1716,6 +2111,7 @@ fn corpus() -> Vec<Case> {
         let xml = match side {
             Side::NodeForPsp => envelope("nfp", NFP_NS, payload),
             Side::PaForNode => envelope("pafn", PAFN_NS, payload),
+            Side::LegacyPsp | Side::LegacyPa => legacy_envelope("", payload),
         };
         cases.push(Case {
             name,
@@ -1757,6 +2153,330 @@ fn corpus() -> Vec<Case> {
     cases
 }
 
+const NCNA_REQ: &str = "<ppt:nodoChiediNumeroAvviso><identificativoPSP>PSP_OK</identificativoPSP>\
+<identificativoIntermediarioPSP>BROKER_OK</identificativoIntermediarioPSP><identificativoCanale>CH_OK</identificativoCanale>\
+<password>Password01</password><idServizio>00001</idServizio>\
+<idDominioErogatoreServizio>77777777777</idDominioErogatoreServizio>\
+<datiSpecificiServizio>PGEvPg==</datiSpecificiServizio></ppt:nodoChiediNumeroAvviso>";
+
+const NCCS_REQ: &str = "<ppt:nodoChiediCatalogoServizi><identificativoPSP>PSP_OK</identificativoPSP>\
+<identificativoIntermediarioPSP>BROKER_OK</identificativoIntermediarioPSP><identificativoCanale>CH_OK</identificativoCanale>\
+<password>Password01</password></ppt:nodoChiediCatalogoServizi>";
+
+const INTESTAZIONE: &str = "<ppthead:intestazionePPT>\
+<identificativoIntermediarioPA>77777777777</identificativoIntermediarioPA>\
+<identificativoStazioneIntermediarioPA>77777777777_01</identificativoStazioneIntermediarioPA>\
+<identificativoDominio>77777777777</identificativoDominio></ppthead:intestazionePPT>";
+
+const PAA_REQ: &str = "<ppt:paaChiediNumeroAvviso><identificativoPSP>PSP_OK</identificativoPSP>\
+<datiSpecificiServizio>PGEvPg==</datiSpecificiServizio></ppt:paaChiediNumeroAvviso>";
+
+/// Its type is PagInf's, whose elementFormDefault is qualified: children are pay_i-qualified.
+const ENTE: &str = "<enteBeneficiario><pay_i:identificativoUnivocoBeneficiario>\
+<pay_i:tipoIdentificativoUnivoco>G</pay_i:tipoIdentificativoUnivoco>\
+<pay_i:codiceIdentificativoUnivoco>77777777777</pay_i:codiceIdentificativoUnivoco>\
+</pay_i:identificativoUnivocoBeneficiario>\
+<pay_i:denominazioneBeneficiario>Ente</pay_i:denominazioneBeneficiario></enteBeneficiario>";
+
+const IBAN: &str = "IT60X0542811101000000123456";
+
+/// A positive esito with a 15-digit IUV; `dominio` is what goes between esito and numeroAvviso.
+fn esito_ok(dominio: &str) -> String {
+    format!(
+        "<esito>OK</esito>{dominio}<numeroAvviso><auxDigit>3</auxDigit><IUV>{}</IUV></numeroAvviso>\
+         <datiPagamentoPA><importoSingoloVersamento>120.50</importoSingoloVersamento>\
+         <ibanAccredito>{IBAN}</ibanAccredito><causaleVersamento>Bollo auto 2030</causaleVersamento>\
+         </datiPagamentoPA>",
+        "1".repeat(15)
+    )
+}
+
+/// A legacy answer: global element `root` holding the unqualified `field` with `inner`.
+fn legacy_answer(root: &str, field: &str, inner: &str) -> String {
+    format!("<ppt:{root}><{field}>{inner}</{field}></ppt:{root}>")
+}
+
+/// Valid documents and near misses for the legacy operations, as whole envelopes.
+fn legacy_corpus() -> Vec<Case> {
+    let a = |n: usize| "A".repeat(n);
+    let (a16, a36, a140, a141) = (a(16), a(36), a(140), a(141));
+    let iuv = |n: usize| format!("<IUV>{}</IUV>", "1".repeat(n));
+    let (iuv5, iuv15, iuv16, iuv17) = (iuv(5), iuv(15), iuv(16), iuv(17));
+    let dominio = "<identificativoDominio>77777777777</identificativoDominio>";
+    let causale = "<causaleVersamento>Bollo auto 2030</causaleVersamento>";
+    let causale140 = format!("<causaleVersamento>{a140}</causaleVersamento>");
+    let causale141 = format!("<causaleVersamento>{a141}</causaleVersamento>");
+    let spezzoni = "<spezzoniCausaleVersamento><spezzoneCausaleVersamento>Bollo auto</spezzoneCausaleVersamento>\
+                    <spezzoneStrutturatoCausaleVersamento><causaleSpezzone>Quota 2030</causaleSpezzone>\
+                    <importoSpezzone>120.50</importoSpezzone></spezzoneStrutturatoCausaleVersamento>\
+                    </spezzoniCausaleVersamento>";
+    let iban_end = "</ibanAccredito>";
+    let bic_ente = format!("{iban_end}<bicAccredito>UNCRITMMXXX</bicAccredito>{ENTE}");
+    let ente_unqualified = format!("{iban_end}{}", ENTE.replace("pay_i:", ""));
+    let ok_then_dominio = format!("<esito>OK</esito>{dominio}");
+    let (fault_first, fault_last) = (
+        format!("{FAULT}<esito>KO</esito>"),
+        format!("<esito>KO</esito>{FAULT}"),
+    );
+    let header36 = format!("<identificativoDominio>{a36}</identificativoDominio>");
+    let (ncna, nccs, paa) = (
+        "nodoChiediNumeroAvvisoRisposta",
+        "nodoChiediCatalogoServiziRisposta",
+        "paaChiediNumeroAvvisoRisposta",
+    );
+    // The official catalog answer names its inner element nodoChiediNumeroAvvisoRisposta too.
+    let catalog = "<xmlCatalogoServizi>PGEvPg==</xmlCatalogoServizi>";
+    let cat_ok = legacy_answer(nccs, ncna, catalog);
+    let cat_misnamed = legacy_answer(nccs, nccs, catalog);
+
+    // Each base envelope is valid as is; each variation changes one thing in it.
+    let bases: Vec<(Side, &str, String, Vec<Variation<'_>>)> = vec![
+        (
+            Side::LegacyPsp,
+            "nodoChiediNumeroAvviso request",
+            legacy_envelope("", NCNA_REQ),
+            vec![
+                ("password of 7", "Password01", "Passw01", false),
+                ("idServizio of 4", ">00001<", ">0001<", false),
+                ("identificativoPSP of 36", "PSP_OK", &a36, false),
+                (
+                    "no idDominioErogatoreServizio",
+                    "<idDominioErogatoreServizio>77777777777</idDominioErogatoreServizio>",
+                    "",
+                    false,
+                ),
+                (
+                    "qualified child",
+                    "<identificativoPSP>PSP_OK</identificativoPSP>",
+                    "<ppt:identificativoPSP>PSP_OK</ppt:identificativoPSP>",
+                    false,
+                ),
+            ],
+        ),
+        (
+            Side::LegacyPsp,
+            "nodoChiediCatalogoServizi request",
+            legacy_envelope("", NCCS_REQ),
+            vec![
+                (
+                    "identificativoDominio",
+                    "</password>",
+                    "</password><identificativoDominio>77777777777</identificativoDominio>",
+                    true,
+                ),
+                ("password of 16", "Password01", &a16, false),
+            ],
+        ),
+        (
+            Side::LegacyPsp,
+            "nodoChiediNumeroAvviso answer OK",
+            legacy_envelope("", &legacy_answer(ncna, ncna, &esito_ok(dominio))),
+            vec![
+                ("IUV of 16", &iuv15, &iuv16, false),
+                ("IUV of 17", &iuv15, &iuv17, true),
+                ("IUV of 5", &iuv15, &iuv5, false),
+                (
+                    "applicationCode",
+                    "</auxDigit>",
+                    "</auxDigit><applicationCode>01</applicationCode>",
+                    true,
+                ),
+                ("auxDigit of 2", ">3</auxDigit>", ">33</auxDigit>", false),
+                ("esito missing", "<esito>OK</esito>", "", false),
+                ("causale of 140", causale, &causale140, true),
+                ("causale of 141", causale, &causale141, false),
+                ("spezzoni instead of causale", causale, spezzoni, true),
+                (
+                    "IBAN pattern broken",
+                    IBAN,
+                    "I760X0542811101000000123456",
+                    false,
+                ),
+                ("importo 120.5", "120.50", "120.5", false),
+                (
+                    "bicAccredito and pay_i-qualified enteBeneficiario",
+                    iban_end,
+                    &bic_ente,
+                    true,
+                ),
+                (
+                    "enteBeneficiario with unqualified children",
+                    iban_end,
+                    &ente_unqualified,
+                    false,
+                ),
+            ],
+        ),
+        (
+            Side::LegacyPsp,
+            "nodoChiediNumeroAvviso answer KO",
+            legacy_envelope("", &legacy_answer(ncna, ncna, &fault_first)),
+            vec![("fault after esito", &fault_first, &fault_last, false)],
+        ),
+        (
+            Side::LegacyPsp,
+            "nodoChiediCatalogoServizi answer OK",
+            legacy_envelope("", &cat_ok),
+            vec![
+                ("catalog not base64", "PGEvPg==", "P!Ev", false),
+                // The element's real (odd) name is part of the contract.
+                (
+                    "inner element named after the operation",
+                    &cat_ok,
+                    &cat_misnamed,
+                    false,
+                ),
+            ],
+        ),
+        (
+            Side::LegacyPsp,
+            "nodoChiediCatalogoServizi answer KO",
+            legacy_envelope("", &legacy_answer(nccs, ncna, FAULT)),
+            // ctEsitoChiediCatalogoServizi has no esito.
+            vec![("with esito", "</fault>", "</fault><esito>KO</esito>", false)],
+        ),
+        (
+            Side::LegacyPa,
+            "paaChiediNumeroAvviso request with intestazionePPT",
+            legacy_envelope(INTESTAZIONE, PAA_REQ),
+            vec![
+                (
+                    "header identificativoDominio of 36",
+                    dominio,
+                    &header36,
+                    false,
+                ),
+                ("header without identificativoDominio", dominio, "", false),
+                // soapenv:Header is lax: no schema can require intestazionePPT.
+                ("no header", INTESTAZIONE, "", true),
+                ("data not base64", "PGEvPg==", "@@not base64@@", false),
+            ],
+        ),
+        (
+            Side::LegacyPa,
+            "paaChiediNumeroAvviso answer OK",
+            legacy_envelope("", &legacy_answer(paa, paa, &esito_ok(""))),
+            vec![
+                // The EC side accepts 5 to 15 digits, the PSP side only 15.
+                ("IUV of 5", &iuv15, &iuv5, true),
+                ("IUV of 16", &iuv15, &iuv16, false),
+                (
+                    "identificativoDominio, which only the PSP side has",
+                    "<esito>OK</esito>",
+                    &ok_then_dominio,
+                    false,
+                ),
+                ("causale of 141", causale, &causale141, false),
+                (
+                    "enteBeneficiario with unqualified children",
+                    iban_end,
+                    &ente_unqualified,
+                    false,
+                ),
+            ],
+        ),
+        (
+            Side::LegacyPa,
+            "paaChiediNumeroAvviso answer KO",
+            legacy_envelope("", &legacy_answer(paa, paa, &fault_first)),
+            vec![],
+        ),
+    ];
+    let mut cases = Vec::new();
+    for (side, base_name, base, variations) in &bases {
+        cases.push(Case {
+            name: (*base_name).to_owned(),
+            side: *side,
+            xml: base.clone(),
+            valid: true,
+        });
+        for (what, from, to, valid) in variations {
+            cases.push(Case {
+                name: format!("{base_name}, {what}"),
+                side: *side,
+                xml: vary(base, from, to),
+                valid: *valid,
+            });
+        }
+    }
+    cases
+}
+
+/// The `index`-th inline schema of a WSDL as a document of its own: the namespace declarations it
+/// inherits from `wsdl:definitions` move onto it, and each import points at a sibling file.
+fn standalone_inline_schema(wsdl: &str, index: usize) -> String {
+    let doc = parse("official WSDL", wsdl);
+    let schema = inline_schema(&doc, index).unwrap_or_else(|| panic!("no inline schema #{index}"));
+    let start = schema.range().start;
+    let mut out = wsdl[schema.range()].to_owned();
+    // Edits from the end backwards, so the offsets still to use stay valid.
+    let locations: Vec<_> = kids(schema, XSD_NS, "import")
+        .into_iter()
+        .filter_map(|i| i.attribute_node("schemaLocation"))
+        .collect();
+    for loc in locations.iter().rev() {
+        let file = loc.value().rsplit('/').next().unwrap_or(loc.value());
+        let r = loc.range_value();
+        out.replace_range(r.start - start..r.end - start, file);
+    }
+    let start_tag = &out[..out.find('>').expect("schema start tag ends")];
+    let parent = schema.parent_element().expect("schema inside wsdl:types");
+    let declarations: String = parent
+        .namespaces()
+        .filter(|ns| ns.name() != Some("xml"))
+        .filter_map(|ns| {
+            let attr = ns
+                .name()
+                .map_or("xmlns".to_owned(), |p| format!("xmlns:{p}"));
+            // A prefix the schema declares itself keeps its own binding.
+            let own = start_tag.contains(&format!("{attr}="));
+            (!own).then(|| format!(" {attr}=\"{}\"", ns.uri()))
+        })
+        .collect();
+    let name_end = out
+        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .expect("schema start tag has a name");
+    out.insert_str(name_end, &declarations);
+    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{out}")
+}
+
+/// The official legacy entry points: each inline schema of the legacy WSDLs stands alone under
+/// the project file's name, so `Bundle::add_wrappers` builds the same wrappers over them.
+fn official_legacy(api: &Path) -> (Schema, Schema) {
+    let mut bundle = Bundle::default();
+    for (name, rel) in [
+        ("envelope.xsd", "xsd-common/envelope.xsd"),
+        ("PagInf_RPT_RT_6_2_0.xsd", "gad/xsd/PagInf_RPT_RT_6_2_0.xsd"),
+    ] {
+        bundle.insert(name, read(&api.join(rel)).into_bytes());
+    }
+    for (project, wsdl, index) in INLINE_PAIRS {
+        let path = api.join(wsdl);
+        let text = standalone_inline_schema(&read(&path), *index);
+        // Standing alone must not change what the schema says, nor leave an import dangling.
+        let alone = analysed(&format!("standalone {wsdl} #{index}"), &text);
+        let (problems, _) =
+            compare_schemas(&alone, &load_inline_schema(&path, *index), Extent::Whole);
+        assert!(problems.is_empty(), "{problems:#?}");
+        for (_, location) in &alone.imports {
+            let location = location.as_deref().expect("import has a schemaLocation");
+            assert!(
+                bundle.get(location).is_some(),
+                "{wsdl} #{index}: import of {location} is not in the bundle"
+            );
+        }
+        let name = project.rsplit('/').next().expect("project file name");
+        bundle.insert(name, text.into_bytes());
+    }
+    bundle.add_wrappers();
+    let bundle = Arc::new(bundle);
+    let compile = |entry: &str| {
+        Schema::compile(bundle.clone(), entry)
+            .unwrap_or_else(|e| panic!("official legacy {entry}: {e}"))
+    };
+    (compile(ENVELOPE_LEGACY_PSP), compile(ENVELOPE_LEGACY_PA))
+}
+
 fn verdict(schema: &Schema, xml: &str) -> Result<(), String> {
     schema.validate(xml.as_bytes()).map_err(|e| e.to_string())
 }
@@ -1764,17 +2484,20 @@ fn verdict(schema: &Schema, xml: &str) -> Result<(), String> {
 /// The project schemas and the official ones accept and reject exactly the same documents.
 #[test]
 fn project_and_official_schemas_give_the_same_verdict_on_every_corpus_document() {
-    if official_dir().is_none() {
-        return;
-    }
+    let Some(api) = official_dir() else { return };
     let official = support::official::official().expect("official schemas compile");
+    let (legacy_psp, legacy_pa) = official_legacy(&api);
     let project = Contract::load().expect("project contract compiles");
-    let cases = corpus();
+    let legacy = legacy_corpus();
+    eprintln!("legacy corpus: {} documents", legacy.len());
+    let cases: Vec<Case> = corpus().into_iter().chain(legacy).collect();
     let mut problems = Vec::new();
     for case in &cases {
         let (o, p) = match case.side {
             Side::NodeForPsp => (&official.node_for_psp, &project.node_for_psp),
             Side::PaForNode => (&official.pa_for_node, &project.pa_for_node),
+            Side::LegacyPsp => (&legacy_psp, &project.legacy_psp),
+            Side::LegacyPa => (&legacy_pa, &project.legacy_pa),
         };
         let (ov, pv) = (verdict(o, &case.xml), verdict(p, &case.xml));
         if ov.is_ok() != pv.is_ok() {
@@ -1818,4 +2541,46 @@ fn the_corpus_notices_a_one_character_change_in_a_project_schema() {
         .map(|c| c.name)
         .collect();
     assert_eq!(changed, ["catalog request, categoria of 36"]);
+}
+
+/// Each legacy side's corpus notices the other side's IUV pattern (they share a namespace but
+/// not `stCodIUV`), so a mix-up of the two files would not go unseen.
+#[test]
+fn the_legacy_corpus_notices_the_other_sides_iuv_pattern() {
+    let swaps = [
+        (
+            "NodoPerPspRichiestaAvvisi.xsd",
+            ENVELOPE_LEGACY_PSP,
+            Side::LegacyPsp,
+            "[0-9]{5,15}|[0-9]{17}",
+            "nodoChiediNumeroAvviso answer OK, IUV of 5",
+        ),
+        (
+            "PaPerNodoRichiestaAvvisi.xsd",
+            ENVELOPE_LEGACY_PA,
+            Side::LegacyPa,
+            "[0-9]{15}|[0-9]{17}",
+            "paaChiediNumeroAvviso answer OK, IUV of 5",
+        ),
+    ];
+    for (file, entry, side, pattern, expected) in swaps {
+        let text = read(&repo().join("xsd").join(file));
+        let altered = alter_attr(
+            &text,
+            ("simpleType", "stCodIUV"),
+            "pattern",
+            |_| true,
+            "value",
+            Some(pattern),
+        );
+        let mut bundle = Bundle::contract();
+        bundle.insert(file, altered.into_bytes());
+        let schema = Schema::compile(Arc::new(bundle), entry).expect("altered schema compiles");
+        let changed: Vec<String> = legacy_corpus()
+            .into_iter()
+            .filter(|c| c.side == side && verdict(&schema, &c.xml).is_ok() != c.valid)
+            .map(|c| c.name)
+            .collect();
+        assert_eq!(changed, [expected], "{file} with the other side's stCodIUV");
+    }
 }

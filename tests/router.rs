@@ -49,7 +49,9 @@ fn assert_fault(a: &Answer, status: StatusCode, code: &str, string: &str, detail
 
 /// Character data as the gateway writes it (quotes are not escaped in text, as the Node writes).
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[tokio::test]
