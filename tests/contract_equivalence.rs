@@ -858,6 +858,7 @@ fn compare_wsdls(label: &str, project_text: &str, official_text: &str) -> WsdlRe
     r
 }
 
+/// The `xsd:schema` elements inlined in a WSDL's `wsdl:types`, in document order.
 fn types_schemas<'a, 'i>(definitions: Node<'a, 'i>) -> Vec<Node<'a, 'i>> {
     kids(definitions, WSDL_NS, "types")
         .into_iter()
