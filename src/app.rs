@@ -1,13 +1,18 @@
-//! Assembles the gateway from settings: registry, schemas and EC client, loaded before any port is bound.
+//! Assembles the gateway from settings (registry, schemas, EC clients, TLS) before any port is
+//! bound, and swaps registry and settings while running: a bad new version never replaces the
+//! last good one.
 
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 
-use crate::checks::{ServiceSchemaError, ServiceSchemas};
+use crate::checks::{Admission, ServiceSchemaError, ServiceSchemas};
 use crate::observe::Metrics;
 use crate::registry::{self, LoadError, Snapshot};
-use crate::settings::{ServiceDataMode, Settings};
+use crate::settings::{ServiceDataMode, Settings, SettingsError};
 use crate::transport::tls::{TlsServer, TlsSetupError};
 use crate::upstream::{ClientSetupError, EcClients};
 use crate::xsd::{CompileError, Contract};
@@ -21,13 +26,19 @@ pub struct Live {
 
 /// Shared state of a running gateway.
 pub struct Gateway {
-    pub settings: Settings,
+    settings: ArcSwap<Settings>,
+    /// Where the settings came from (`None` when built from a value), for reloads.
+    settings_path: Option<PathBuf>,
     pub contract: Contract,
     pub ec: EcClients,
     /// The listener's TLS (`None` with `plain_http = true`).
     pub tls: Option<TlsServer>,
     pub metrics: Metrics,
+    pub admission: Admission,
     live: ArcSwap<Live>,
+    ready: AtomicBool,
+    /// Serialises reloads, so two sources reloading at once cannot interleave.
+    reloading: Mutex<()>,
 }
 
 /// Why the gateway cannot start (or a registry cannot be taken).
@@ -49,22 +60,64 @@ pub enum StartError {
     Client(#[from] ClientSetupError),
     #[error("listener TLS: {0}")]
     Tls(#[from] TlsSetupError),
+    #[error("{0}")]
+    Settings(#[from] SettingsError),
+}
+
+/// What a settings reload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsReload {
+    /// Keys whose new values are in use.
+    pub applied: bool,
+    /// Keys that changed but only take effect after a restart (their old values stay).
+    pub needs_restart: Vec<&'static str>,
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 impl Gateway {
     pub fn build(settings: Settings) -> Result<Self, StartError> {
+        Self::build_with_path(settings, None)
+    }
+
+    /// Loads the settings file and everything it names.
+    pub fn from_file(path: &Path) -> Result<Self, StartError> {
+        let settings = Settings::load(path)?;
+        Self::build_with_path(settings, Some(path.to_path_buf()))
+    }
+
+    fn build_with_path(
+        settings: Settings,
+        settings_path: Option<PathBuf>,
+    ) -> Result<Self, StartError> {
         let contract = Contract::load()?;
-        let live = load_live(&settings)?;
+        let live = load_live(&settings, None)?;
         let ec = EcClients::new(&settings.ec)?;
         let tls = settings.tls.as_ref().map(TlsServer::load).transpose()?;
+        let metrics = Metrics::new();
+        metrics.registry_in_use(&live.snapshot.version, unix_now());
         Ok(Self {
-            settings,
+            settings: ArcSwap::from_pointee(settings),
+            settings_path,
             contract,
             ec,
             tls,
-            metrics: Metrics::new(),
+            metrics,
+            admission: Admission::default(),
             live: ArcSwap::from_pointee(live),
+            ready: AtomicBool::new(false),
+            reloading: Mutex::new(()),
         })
+    }
+
+    /// The settings in use; a request keeps the `Arc` it started with.
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings.load_full()
     }
 
     /// The current registry; callers keep the `Arc` for the whole request.
@@ -72,21 +125,197 @@ impl Gateway {
         self.live.load_full()
     }
 
-    /// Loads the registry file again and swaps it in; on error the current one stays.
-    pub fn reload(&self) -> Result<(), StartError> {
-        let live = load_live(&self.settings)?;
-        self.live.store(Arc::new(live));
-        Ok(())
+    /// Ready: registry loaded (always, once built) and listeners bound, not draining.
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    pub fn set_ready(&self, ready: bool) {
+        self.ready.store(ready, Ordering::Release);
+    }
+
+    /// Loads the registry file again; `Ok(None)` when its version is the one in use.
+    pub fn reload_registry(&self, source: &'static str) -> Result<Option<String>, StartError> {
+        let _guard = self
+            .reloading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let settings = self.settings();
+        let result = load_live(&settings, None);
+        // The file changed: take it even if its version field did not (hand-edited documents).
+        self.install(result, source, false)
+    }
+
+    /// Installs a registry document received in memory (from the configuration service).
+    pub fn install_registry_bytes(
+        &self,
+        bytes: &[u8],
+        source: &'static str,
+    ) -> Result<Option<String>, StartError> {
+        let _guard = self
+            .reloading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let settings = self.settings();
+        let result = load_live(&settings, Some(bytes));
+        self.install(result, source, true)
+    }
+
+    /// The version of the registry in use.
+    pub fn registry_version(&self) -> String {
+        self.live.load().snapshot.version.clone()
+    }
+
+    fn install(
+        &self,
+        result: Result<Live, StartError>,
+        source: &'static str,
+        skip_same_version: bool,
+    ) -> Result<Option<String>, StartError> {
+        match result {
+            Ok(live) => {
+                let version = live.snapshot.version.clone();
+                if skip_same_version
+                    && version == self.live.load().snapshot.version
+                    && !version.is_empty()
+                {
+                    return Ok(None);
+                }
+                self.live.store(Arc::new(live));
+                self.metrics.registry_in_use(&version, unix_now());
+                self.metrics.reloaded("registry", source, true);
+                tracing::info!(source, version, "registry reloaded");
+                Ok(Some(version))
+            }
+            Err(e) => {
+                self.metrics.reloaded("registry", source, false);
+                tracing::warn!(source, error = %e, "registry reload refused; keeping the previous one");
+                Err(e)
+            }
+        }
+    }
+
+    /// Reloads the settings file: keys safe to change live take effect, the others are reported.
+    pub fn reload_settings(&self, source: &'static str) -> Result<SettingsReload, StartError> {
+        let Some(path) = &self.settings_path else {
+            return Ok(SettingsReload {
+                applied: false,
+                needs_restart: Vec::new(),
+            });
+        };
+        let _guard = self
+            .reloading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let new = match Settings::load(path) {
+            Ok(s) => s,
+            Err(e) => {
+                self.metrics.reloaded("settings", source, false);
+                tracing::warn!(source, error = %e, "settings reload refused; keeping the previous ones");
+                return Err(e.into());
+            }
+        };
+        let old = self.settings();
+        let needs_restart = restart_only_changes(&old, &new);
+        // Keep the old values of what cannot change live; take the rest.
+        let mut merged = new;
+        merged.listen = old.listen;
+        merged.tls = old.tls.clone();
+        merged.registry = old.registry.clone();
+        merged.service_schema_dir = old.service_schema_dir.clone();
+        merged.service_data = old.service_data;
+        merged.ec.tls = old.ec.tls.clone();
+        merged.ec.station_tls = old.ec.station_tls.clone();
+        merged.ec.connect_timeout = old.ec.connect_timeout;
+        merged.limits.max_connections = old.limits.max_connections;
+        merged.admin_listen = old.admin_listen;
+        merged.log_format = old.log_format;
+        merged.log_level = old.log_level.clone();
+        merged.registry_url = old.registry_url.clone();
+        merged.registry_poll_interval = old.registry_poll_interval;
+        merged.tls_reload_interval = old.tls_reload_interval;
+        self.settings.store(Arc::new(merged));
+        self.metrics.reloaded("settings", source, true);
+        if needs_restart.is_empty() {
+            tracing::info!(source, "settings reloaded");
+        } else {
+            tracing::warn!(source, needs_restart = ?needs_restart, "settings reloaded; some changes need a restart");
+        }
+        Ok(SettingsReload {
+            applied: true,
+            needs_restart,
+        })
     }
 }
 
-/// Reads the registry named by the settings and compiles its service schemas.
-pub fn load_live(settings: &Settings) -> Result<Live, StartError> {
-    let snapshot =
-        registry::load_file(&settings.registry).map_err(|source| StartError::Registry {
-            path: settings.registry.display().to_string(),
-            source: Box::new(source),
-        })?;
+/// Settings that only take effect at start: listeners, TLS material, registry source, schemas,
+/// logging, and sizes fixed when the listener starts.
+fn restart_only_changes(old: &Settings, new: &Settings) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    let mut check = |key: &'static str, differs: bool| {
+        if differs {
+            changed.push(key);
+        }
+    };
+    check("listen", old.listen != new.listen);
+    check(
+        "tls / plain_http",
+        format!("{:?}", old.tls) != format!("{:?}", new.tls),
+    );
+    check("registry", old.registry != new.registry);
+    check(
+        "registry_url",
+        format!("{:?}", old.registry_url) != format!("{:?}", new.registry_url),
+    );
+    check(
+        "registry_poll_interval_ms",
+        old.registry_poll_interval != new.registry_poll_interval,
+    );
+    check(
+        "service_schema_dir",
+        old.service_schema_dir != new.service_schema_dir,
+    );
+    check(
+        "validation.dati_specifici_servizio",
+        old.service_data != new.service_data,
+    );
+    check(
+        "ec TLS (ca_file, cert_file, key_file, crl_files, system_roots)",
+        old.ec.tls != new.ec.tls || old.ec.station_tls != new.ec.station_tls,
+    );
+    check(
+        "ec.connect_timeout_ms",
+        old.ec.connect_timeout != new.ec.connect_timeout,
+    );
+    check(
+        "limits.max_connections",
+        old.limits.max_connections != new.limits.max_connections,
+    );
+    check("admin.listen", old.admin_listen != new.admin_listen);
+    check(
+        "log",
+        old.log_format != new.log_format || old.log_level != new.log_level,
+    );
+    check(
+        "tls_reload_interval_ms",
+        old.tls_reload_interval != new.tls_reload_interval,
+    );
+    changed
+}
+
+/// Reads the registry (the settings' file, or `bytes` when given) and compiles its service schemas.
+pub fn load_live(settings: &Settings, bytes: Option<&[u8]>) -> Result<Live, StartError> {
+    let loaded = match bytes {
+        Some(b) => registry::load_bytes(b),
+        None => registry::load_file(&settings.registry),
+    };
+    let snapshot = loaded.map_err(|source| StartError::Registry {
+        path: match bytes {
+            Some(_) => "(fetched document)".to_owned(),
+            None => settings.registry.display().to_string(),
+        },
+        source: Box::new(source),
+    })?;
     let service_schemas = match (settings.service_data, &settings.service_schema_dir) {
         (ServiceDataMode::PassThrough, _) => ServiceSchemas::default(),
         (ServiceDataMode::Validate, Some(dir)) => ServiceSchemas::load(dir, &snapshot)?,

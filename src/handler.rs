@@ -1,4 +1,5 @@
-//! The pipeline, in order: envelope → dispatch → XSD → typed message → checks → upstream → response.
+//! The pipeline, in order: envelope → dispatch → admission → XSD → typed message → checks →
+//! upstream → response.
 //!
 //! This is the only place that calls the stages in sequence. Business failures come back as the
 //! operation's own KO document (HTTP 200); only router failures become SOAP Faults.
@@ -13,7 +14,7 @@ use crate::message::{
 };
 use crate::pki::ClientIdentity;
 use crate::respond::{self, fault_bean, Failure, FaultBean, FaultCode, RouterError, SyntaxError};
-use crate::settings::ServiceDataMode;
+use crate::settings::{ServiceDataMode, Settings};
 use crate::soap::{self, Element, Envelope};
 use crate::upstream::{
     bridge, pa_chiedi, pa_demand, CallContext, EcAnswer, LegacyAnswer, LegacyNotice, Notice,
@@ -26,7 +27,12 @@ use crate::xsd::Schema;
 pub struct Reply {
     pub body: String,
     pub operation: Operation,
-    pub psp: Option<String>,
+    /// The caller as declared (known once the request passed the syntax check).
+    pub caller: Option<Caller>,
+    /// The station called (or that would have been).
+    pub station: Option<String>,
+    /// The registry version the request was served with.
+    pub registry_version: String,
     /// `None` for OK.
     pub fault: Option<FaultCode>,
     /// The failure behind a KO, for the log only.
@@ -47,25 +53,41 @@ pub async fn handle_soap(
     soap_action: Option<&str>,
     body: &[u8],
     identity: Option<&ClientIdentity>,
+    request_id: &str,
 ) -> Result<Reply, RouterError> {
-    let root = soap::tree::parse(body, &gw.settings.limits.xml).map_err(RouterError::Unreadable)?;
+    // One settings and one registry snapshot for the whole request, however long it takes.
+    let settings = gw.settings();
+    let root = soap::tree::parse(body, &settings.limits.xml).map_err(RouterError::Unreadable)?;
     let env = Envelope::new(root);
     let operation = dispatch(soap_action, &env)?;
-    // One snapshot for the whole request, however long the station takes.
     let live = gw.live();
     let request = Request {
         gw,
+        settings: &settings,
         live: &live,
         env: &env,
         raw: body,
         identity,
+        request_id,
     };
-    Ok(match operation {
+    // Beyond the in-flight cap, answer at once in the operation's own shape.
+    let slot = match gw.admission.enter(settings.limits.max_in_flight) {
+        Ok(slot) => slot,
+        Err(e) => {
+            gw.metrics.shed(e.reason());
+            return Ok(request.finish(operation, Err(Failure::Overload(e)), Facts::default()));
+        }
+    };
+    gw.metrics.set_in_flight(gw.admission.in_flight());
+    let reply = match operation {
         Operation::DemandPaymentNotice => demand(&request).await,
         Operation::NodoChiediCatalogoServiziV2 => catalog_v2(&request),
         Operation::NodoChiediNumeroAvviso => numero_avviso(&request).await,
         Operation::NodoChiediCatalogoServizi => catalog_v1(&request),
-    })
+    };
+    drop(slot);
+    gw.metrics.set_in_flight(gw.admission.in_flight());
+    Ok(reply)
 }
 
 fn dispatch(soap_action: Option<&str>, env: &Envelope) -> Result<Operation, RouterError> {
@@ -87,10 +109,31 @@ fn dispatch(soap_action: Option<&str>, env: &Envelope) -> Result<Operation, Rout
 /// One request on its way through the stages.
 struct Request<'a> {
     gw: &'a Gateway,
+    settings: &'a Arc<Settings>,
     live: &'a Arc<Live>,
     env: &'a Envelope,
     raw: &'a [u8],
     identity: Option<&'a ClientIdentity>,
+    request_id: &'a str,
+}
+
+/// What an operation learned along the way, for its response and the log.
+#[derive(Default)]
+struct Facts {
+    caller: Option<Caller>,
+    station: Option<String>,
+    extended_fault_bean: bool,
+}
+
+/// An operation's successful result, ready to render.
+enum Success {
+    Notice(Notice),
+    LegacyNotice {
+        domain: String,
+        notice: LegacyNotice,
+    },
+    CatalogV2(String),
+    CatalogV1(String),
 }
 
 impl Request<'_> {
@@ -113,22 +156,35 @@ impl Request<'_> {
 
     /// The certificate binding comes before the Node's own checks, so a caller cannot learn
     /// which PSPs, brokers or channels exist by trying identifiers its certificate does not cover.
+    /// The PSP's rate limit comes after them, so only PSPs of the registry get a bucket.
     fn caller(&self, caller: &Caller) -> Result<checks::CallerPermit, Failure> {
-        let s = &self.gw.settings;
+        let s = self.settings;
         checks::check_certificate(&s.bindings, s.client_auth(), self.identity, caller)
             .map_err(Failure::Check)?;
-        checks::check_caller(&self.live.snapshot, caller).map_err(Failure::Check)
+        let permit = checks::check_caller(&self.live.snapshot, caller).map_err(Failure::Check)?;
+        if let Some((rate, burst)) = s.limits.psp_rate {
+            self.gw
+                .admission
+                .psp_allows(&caller.psp, rate, burst)
+                .map_err(|e| self.shed(e))?;
+        }
+        Ok(permit)
+    }
+
+    fn shed(&self, e: checks::OverloadError) -> Failure {
+        self.gw.metrics.shed(e.reason());
+        Failure::Overload(e)
     }
 
     fn service_data(&self, permit: &NoticePermit, b64: &str) -> Result<(), Failure> {
-        if self.gw.settings.service_data == ServiceDataMode::PassThrough {
+        if self.settings.service_data == ServiceDataMode::PassThrough {
             return Ok(());
         }
         checks::check_service_data(
             &self.live.service_schemas,
             &permit.service().reference_xsd,
             b64,
-            &self.gw.settings.limits.xml,
+            &self.settings.limits.xml,
         )
         .map_err(Failure::ServiceData)
     }
@@ -136,22 +192,38 @@ impl Request<'_> {
     fn call_context(&self) -> CallContext<'_> {
         CallContext {
             clients: &self.gw.ec,
-            settings: &self.gw.settings.ec,
+            settings: &self.settings.ec,
             contract: &self.gw.contract,
-            limits: &self.gw.settings.limits.xml,
+            limits: &self.settings.limits.xml,
+            metrics: &self.gw.metrics,
+            request_id: self.request_id,
         }
     }
 
-    /// Calls the station with the permit's primitive. An EC KO becomes the EC's failure.
+    /// Calls the station with the permit's primitive, within the station's concurrency limit
+    /// (settings, else the registry's `thread_number`). An EC KO becomes the EC's failure.
     async fn call(
         &self,
         permit: &NoticePermit,
         psp: &str,
         b64: &str,
     ) -> Result<StationNotice, Failure> {
+        let station = permit.station();
+        let limit = self
+            .settings
+            .ec
+            .station_concurrency
+            .get(&station.code)
+            .copied()
+            .unwrap_or(station.thread_number as usize);
+        let _slot = self
+            .gw
+            .admission
+            .enter_station(&station.code, limit)
+            .map_err(|e| self.shed(e))?;
         let ctx = self.call_context();
         let upstream = |error: UpstreamError| Failure::Upstream {
-            station: permit.station().code.clone(),
+            station: station.code.clone(),
             error,
         };
         let ec = |fault| Failure::Ec {
@@ -194,6 +266,45 @@ impl Request<'_> {
                 .map_err(|why| untranslatable(permit, why)),
         }
     }
+
+    /// Renders an operation's outcome as its OK or KO document and records what the log needs.
+    /// Legacy answers cannot carry the extended fault bean (no `original*` in their schema), and
+    /// the catalogs never reach an EC, so it only applies to demandPaymentNotice.
+    fn finish(&self, operation: Operation, result: Result<Success, Failure>, o: Facts) -> Reply {
+        let (body, fault, failure) = match result {
+            Ok(success) => {
+                let body = match success {
+                    Success::Notice(n) => respond::demand::ok(&n),
+                    Success::LegacyNotice { domain, notice } => {
+                        respond::legacy::numero_avviso_ok(&domain, &notice)
+                    }
+                    Success::CatalogV2(doc) => respond::catalog::ok_v2(&doc),
+                    Success::CatalogV1(doc) => respond::legacy::catalog_v1_ok(&doc),
+                };
+                (body, None, None)
+            }
+            Err(failure) => {
+                let extended = o.extended_fault_bean && operation == Operation::DemandPaymentNotice;
+                let bean: FaultBean = fault_bean(&failure, extended);
+                let body = match operation {
+                    Operation::DemandPaymentNotice => respond::demand::ko(&bean),
+                    Operation::NodoChiediCatalogoServiziV2 => respond::catalog::ko_v2(&bean),
+                    Operation::NodoChiediNumeroAvviso => respond::legacy::numero_avviso_ko(&bean),
+                    Operation::NodoChiediCatalogoServizi => respond::legacy::catalog_v1_ko(&bean),
+                };
+                (body, Some(bean.code), Some(failure))
+            }
+        };
+        Reply {
+            body,
+            operation,
+            caller: o.caller,
+            station: o.station,
+            registry_version: self.live.snapshot.version.clone(),
+            fault,
+            failure,
+        }
+    }
 }
 
 /// What the station answered OK, in its own primitive's terms.
@@ -222,143 +333,89 @@ fn missing(e: crate::message::MissingField) -> Failure {
 
 async fn demand(r: &Request<'_>) -> Reply {
     let op = Operation::DemandPaymentNotice;
-    let mut psp = None;
-    let mut extended = false;
-    let outcome = async {
+    let mut o = Facts::default();
+    let result = async {
         let req = DemandRequest::from_payload(r.syntax(op)?).map_err(missing)?;
-        psp = Some(req.caller.psp.clone());
-        extended = r.caller(&req.caller)?.extended_fault_bean();
+        o.caller = Some(req.caller.clone());
+        o.extended_fault_bean = r.caller(&req.caller)?.extended_fault_bean();
         let permit = checks::check_demand(
             &r.live.snapshot,
             &req.subject_service_id,
             now(),
-            &r.gw.settings.ec.bridging,
+            &r.settings.ec.bridging,
         )
         .map_err(Failure::Check)?;
+        o.station = Some(permit.station().code.clone());
         r.service_data(&permit, &req.service_data_b64)?;
         let answer = r
             .call(&permit, &req.caller.psp, &req.service_data_b64)
             .await?;
-        r.as_notice(&permit, answer)
+        r.as_notice(&permit, answer).map(Success::Notice)
     }
     .await;
-    finish(
-        op,
-        psp,
-        outcome,
-        extended,
-        respond::demand::ok,
-        respond::demand::ko,
-    )
+    r.finish(op, result, o)
 }
 
 fn catalog_v2(r: &Request<'_>) -> Reply {
     let op = Operation::NodoChiediCatalogoServiziV2;
-    let mut psp = None;
-    let outcome = (|| {
+    let mut o = Facts::default();
+    let result = (|| {
         let req = CatalogV2Request::from_payload(r.syntax(op)?).map_err(missing)?;
-        psp = Some(req.caller.psp.clone());
+        o.caller = Some(req.caller.clone());
         r.caller(&req.caller)?;
         checks::check_domain(&r.live.snapshot, req.domain.as_deref()).map_err(Failure::Check)?;
         let filter = respond::catalog::CatalogFilter::v2(&req, now());
-        Ok(respond::catalog::document_v2(&r.live.snapshot, &filter))
+        Ok(Success::CatalogV2(respond::catalog::document_v2(
+            &r.live.snapshot,
+            &filter,
+        )))
     })();
-    // The catalog never reaches an EC, so the extended fault bean never applies.
-    finish(
-        op,
-        psp,
-        outcome,
-        false,
-        |d: &String| respond::catalog::ok_v2(d),
-        respond::catalog::ko_v2,
-    )
+    r.finish(op, result, o)
 }
 
 async fn numero_avviso(r: &Request<'_>) -> Reply {
     let op = Operation::NodoChiediNumeroAvviso;
-    let mut psp = None;
-    let mut domain = String::new();
-    let outcome = async {
+    let mut o = Facts::default();
+    let result = async {
         let req = NumeroAvvisoRequest::from_payload(r.syntax(op)?).map_err(missing)?;
-        psp = Some(req.caller.psp.clone());
-        domain = req.domain.clone();
+        o.caller = Some(req.caller.clone());
         r.caller(&req.caller)?;
         let permit = checks::check_numero_avviso(
             &r.live.snapshot,
             &req.service_id,
             &req.domain,
             now(),
-            &r.gw.settings.ec.bridging,
+            &r.settings.ec.bridging,
         )
         .map_err(Failure::Check)?;
+        o.station = Some(permit.station().code.clone());
         r.service_data(&permit, &req.service_data_b64)?;
         let answer = r
             .call(&permit, &req.caller.psp, &req.service_data_b64)
             .await?;
-        r.as_legacy(&permit, answer)
+        let notice = r.as_legacy(&permit, answer)?;
+        Ok(Success::LegacyNotice {
+            domain: req.domain,
+            notice,
+        })
     }
     .await;
-    // Legacy answers cannot carry the extended fault bean (no original* in their schema).
-    finish(
-        op,
-        psp,
-        outcome,
-        false,
-        |n: &LegacyNotice| respond::legacy::numero_avviso_ok(&domain, n),
-        respond::legacy::numero_avviso_ko,
-    )
+    r.finish(op, result, o)
 }
 
 fn catalog_v1(r: &Request<'_>) -> Reply {
     let op = Operation::NodoChiediCatalogoServizi;
-    let mut psp = None;
-    let outcome = (|| {
+    let mut o = Facts::default();
+    let result = (|| {
         let req = CatalogV1Request::from_payload(r.syntax(op)?).map_err(missing)?;
-        psp = Some(req.caller.psp.clone());
+        o.caller = Some(req.caller.clone());
         r.caller(&req.caller)?;
         checks::check_domain(&r.live.snapshot, req.domain.as_deref()).map_err(Failure::Check)?;
-        Ok(respond::legacy::catalog_v1_document(
+        Ok(Success::CatalogV1(respond::legacy::catalog_v1_document(
             &r.live.snapshot,
             req.domain.as_deref(),
             now(),
-        ))
+        )))
     })();
-    finish(
-        op,
-        psp,
-        outcome,
-        false,
-        |d: &String| respond::legacy::catalog_v1_ok(d),
-        respond::legacy::catalog_v1_ko,
-    )
-}
-
-/// Renders an operation's outcome as its OK or KO document and records what the log needs.
-fn finish<T>(
-    operation: Operation,
-    psp: Option<String>,
-    outcome: Result<T, Failure>,
-    extended_fault_bean: bool,
-    ok: impl FnOnce(&T) -> String,
-    ko: impl FnOnce(&FaultBean) -> String,
-) -> Reply {
-    match outcome {
-        Ok(value) => Reply {
-            body: ok(&value),
-            operation,
-            psp,
-            fault: None,
-            failure: None,
-        },
-        Err(failure) => {
-            let bean = fault_bean(&failure, extended_fault_bean);
-            Reply {
-                body: ko(&bean),
-                operation,
-                psp,
-                fault: Some(bean.code),
-                failure: Some(failure),
-            }
-        }
-    }
+    r.finish(op, result, o)
 }

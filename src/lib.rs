@@ -24,6 +24,7 @@ pub mod message;
 pub mod observe;
 pub mod pki;
 pub mod registry;
+pub mod reload;
 pub mod respond;
 pub mod sample_ec;
 pub mod secret;

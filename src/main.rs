@@ -9,7 +9,6 @@ use clap::{Parser, Subcommand};
 use sanp_gateway::app::{Gateway, StartError};
 use sanp_gateway::observe::init_logs;
 use sanp_gateway::sample_ec::{self, SampleEc};
-use sanp_gateway::settings::Settings;
 use sanp_gateway::transport::Server;
 
 #[derive(Parser)]
@@ -71,7 +70,7 @@ fn main() -> ExitCode {
             Command::Serve { config } => serve(&config, None).await,
             Command::CheckConfig { config } => check_config(&config),
             Command::SampleEc { listen } => {
-                init_logs("info");
+                init_logs("info", Default::default());
                 tracing::info!(%listen, "sample EC listening");
                 match sample_ec::run(listen, SampleEc::default()).await {
                     Ok(()) => ExitCode::SUCCESS,
@@ -90,8 +89,7 @@ fn main() -> ExitCode {
 }
 
 fn load(config: &Path) -> Result<Gateway, String> {
-    let settings = Settings::load(config).map_err(|e| e.to_string())?;
-    Gateway::build(settings).map_err(|e: StartError| e.to_string())
+    Gateway::from_file(config).map_err(|e: StartError| e.to_string())
 }
 
 fn check_config(config: &Path) -> ExitCode {
@@ -127,7 +125,8 @@ async fn serve(config: &Path, demo_ec: Option<SocketAddr>) -> ExitCode {
             return ExitCode::from(EX_CONFIG);
         }
     };
-    init_logs(&gateway.settings.log_level);
+    let settings = gateway.settings();
+    init_logs(&settings.log_level, settings.log_format);
     if let Some(ec) = demo_ec {
         let listener = match tokio::net::TcpListener::bind(ec).await {
             Ok(l) => l,
@@ -139,21 +138,59 @@ async fn serve(config: &Path, demo_ec: Option<SocketAddr>) -> ExitCode {
         tokio::spawn(sample_ec::serve(listener, SampleEc::default()));
         tracing::info!(listen = %ec, "sample EC listening");
     }
-    let listener = match tokio::net::TcpListener::bind(gateway.settings.listen).await {
+    let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("cannot listen on {}: {e}", gateway.settings.listen);
+            eprintln!("cannot listen on {}: {e}", settings.listen);
             return ExitCode::FAILURE;
         }
     };
-    let addr = gateway.settings.listen;
-    tracing::info!(%addr, registry = %gateway.live().snapshot.version, "gateway listening");
+    if let Some(admin) = settings.admin_listen {
+        match tokio::net::TcpListener::bind(admin).await {
+            Ok(l) => {
+                tokio::spawn(sanp_gateway::observe::admin::serve(l, gateway.clone()));
+                tracing::info!(%admin, "admin listener (metrics, health, refresh)");
+            }
+            Err(e) => {
+                eprintln!("cannot listen on {admin} (admin): {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let background = sanp_gateway::reload::spawn_all(&gateway);
+    tokio::spawn(reload_on_sighup(gateway.clone()));
+    let addr = settings.listen;
+    tracing::info!(%addr, registry = %gateway.registry_version(), "gateway listening");
     if demo_ec.is_some() {
         print_demo_hints(addr);
     }
-    Server::new(listener, gateway).run(shutdown_signal()).await;
-    tracing::info!("gateway stopped");
+    let drained = Server::new(listener, gateway).run(shutdown_signal()).await;
+    for task in background {
+        task.abort();
+    }
+    tracing::info!(drained, "gateway stopped");
     ExitCode::SUCCESS
+}
+
+/// SIGHUP reloads the settings (what can change live) and the registry.
+async fn reload_on_sighup(gateway: Arc<Gateway>) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            let gw = gateway.clone();
+            let _ = tokio::task::spawn_blocking(move || {
+                let _ = gw.reload_settings("sighup");
+                let _ = gw.reload_registry("sighup");
+            })
+            .await;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = gateway;
 }
 
 fn print_demo_hints(addr: SocketAddr) {

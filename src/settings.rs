@@ -51,6 +51,27 @@ struct RawSettings {
     limits: RawLimits,
     #[serde(default)]
     log: RawLog,
+    #[serde(default)]
+    admin: RawAdmin,
+    registry_poll_interval_ms: Option<u64>,
+    registry_url: Option<RawRegistryUrl>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdmin {
+    listen: Option<String>,
+    #[serde(default)]
+    disabled: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRegistryUrl {
+    url: String,
+    poll_interval_ms: Option<u64>,
+    subscription_key: Option<String>,
+    timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,6 +128,7 @@ struct RawEc {
 #[serde(deny_unknown_fields)]
 struct RawStationOverride {
     timeout_ms: Option<u64>,
+    max_concurrent: Option<usize>,
     #[serde(default)]
     bridging: bool,
     ca_file: Option<PathBuf>,
@@ -132,12 +154,28 @@ struct RawLimits {
     header_read_timeout_ms: Option<u64>,
     body_read_timeout_ms: Option<u64>,
     max_connections: Option<usize>,
+    max_in_flight: Option<usize>,
+    psp_rate_per_second: Option<f64>,
+    psp_burst: Option<f64>,
+    shutdown_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLog {
     level: Option<String>,
+    format: Option<LogFormat>,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Validated settings. Paths are absolute (relative ones are taken from the settings file's folder).
@@ -156,6 +194,33 @@ pub struct Settings {
     pub service_data: ServiceDataMode,
     pub limits: LimitSettings,
     pub log_level: String,
+    pub log_format: LogFormat,
+    /// The admin listener (metrics, health, refresh); `None` when disabled.
+    pub admin_listen: Option<SocketAddr>,
+    /// How often the registry file is checked for changes (`None`: only on signal or request).
+    pub registry_poll_interval: Option<Duration>,
+    /// An api-config-cache style source polled for new registry versions.
+    pub registry_url: Option<RegistryUrl>,
+}
+
+/// `GET {url}/id` gives `{"version": …}`; `GET {url}` the document when the version changed.
+#[derive(Clone)]
+pub struct RegistryUrl {
+    pub url: String,
+    pub poll_interval: Duration,
+    /// Sent as `Ocp-Apim-Subscription-Key`.
+    pub subscription_key: Option<crate::secret::Secret>,
+    pub timeout: Duration,
+}
+
+impl std::fmt::Debug for RegistryUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryUrl")
+            .field("url", &self.url)
+            .field("poll_interval", &self.poll_interval)
+            .field("subscription_key", &self.subscription_key)
+            .finish()
+    }
 }
 
 /// The listener's TLS material and client-certificate policy.
@@ -209,6 +274,8 @@ pub struct EcSettings {
     pub station_timeouts: BTreeMap<String, Duration>,
     /// Stations with their own trust or identity.
     pub station_tls: BTreeMap<String, TlsProfile>,
+    /// Calls in flight allowed per station (default: the registry's `thread_number`).
+    pub station_concurrency: BTreeMap<String, usize>,
 }
 
 impl EcSettings {
@@ -239,6 +306,12 @@ pub struct LimitSettings {
     pub body_read_timeout: Duration,
     /// Connections served at once; further clients wait in the listen backlog.
     pub max_connections: usize,
+    /// Requests processed at once; beyond, requests get PPT_SUPERAMENTOSOGLIA at once.
+    pub max_in_flight: usize,
+    /// Per-PSP token bucket: (requests per second, burst); `None` = no rate limit.
+    pub psp_rate: Option<(f64, f64)>,
+    /// How long a graceful shutdown waits for requests in flight.
+    pub shutdown_timeout: Duration,
 }
 
 /// Why settings were refused.
@@ -378,7 +451,17 @@ impl Settings {
         check_identity(&default_tls).map_err(|p| invalid("ec.cert_file", p))?;
         let mut station_tls = BTreeMap::new();
         let mut bridging = std::collections::BTreeSet::new();
+        let mut station_concurrency = BTreeMap::new();
         for (code, o) in raw.ec.stations {
+            if let Some(n) = o.max_concurrent {
+                if n == 0 {
+                    return Err(invalid(
+                        "ec.stations.<code>.max_concurrent",
+                        "must be at least 1".into(),
+                    ));
+                }
+                station_concurrency.insert(code.clone(), n);
+            }
             if o.bridging {
                 bridging.insert(code.clone());
             }
@@ -432,6 +515,38 @@ impl Settings {
                 "must be at least 1".into(),
             ));
         }
+        let max_in_flight = raw.limits.max_in_flight.unwrap_or(1_024);
+        if max_in_flight == 0 {
+            return Err(invalid("limits.max_in_flight", "must be at least 1".into()));
+        }
+        let psp_rate = match raw.limits.psp_rate_per_second {
+            None => None,
+            Some(r) if r > 0.0 && r.is_finite() => {
+                let burst = raw.limits.psp_burst.unwrap_or(r.max(1.0));
+                if !(burst >= 1.0 && burst.is_finite()) {
+                    return Err(invalid("limits.psp_burst", format!("{burst} is below 1")));
+                }
+                Some((r, burst))
+            }
+            Some(r) => {
+                return Err(invalid(
+                    "limits.psp_rate_per_second",
+                    format!("{r} is not a positive rate"),
+                ))
+            }
+        };
+        let admin_listen = if raw.admin.disabled {
+            None
+        } else {
+            Some(
+                raw.admin
+                    .listen
+                    .as_deref()
+                    .unwrap_or("127.0.0.1:9090")
+                    .parse::<SocketAddr>()
+                    .map_err(|e| invalid("admin.listen", e.to_string()))?,
+            )
+        };
         let ec = EcSettings {
             timeout: ms(
                 "ec.timeout_ms",
@@ -451,6 +566,7 @@ impl Settings {
             tls: default_tls,
             station_timeouts,
             station_tls,
+            station_concurrency,
         };
         Ok(Settings {
             listen,
@@ -476,8 +592,40 @@ impl Settings {
                     raw.limits.body_read_timeout_ms.unwrap_or(10_000),
                 )?,
                 max_connections,
+                max_in_flight,
+                psp_rate,
+                shutdown_timeout: ms(
+                    "limits.shutdown_timeout_ms",
+                    raw.limits.shutdown_timeout_ms.unwrap_or(30_000),
+                )?,
             },
             log_level: raw.log.level.unwrap_or_else(|| "info".into()),
+            log_format: raw.log.format.unwrap_or_default(),
+            admin_listen,
+            registry_poll_interval: match raw.registry_poll_interval_ms {
+                Some(0) => None,
+                other => Some(ms("registry_poll_interval_ms", other.unwrap_or(1_000))?),
+            },
+            registry_url: match raw.registry_url {
+                None => None,
+                Some(u) => {
+                    if !(u.url.starts_with("http://") || u.url.starts_with("https://")) {
+                        return Err(invalid(
+                            "registry_url.url",
+                            format!("{:?} is not an http(s) URL", u.url),
+                        ));
+                    }
+                    Some(RegistryUrl {
+                        url: u.url.trim_end_matches('/').to_owned(),
+                        poll_interval: ms(
+                            "registry_url.poll_interval_ms",
+                            u.poll_interval_ms.unwrap_or(60_000),
+                        )?,
+                        subscription_key: u.subscription_key.map(crate::secret::Secret::new),
+                        timeout: ms("registry_url.timeout_ms", u.timeout_ms.unwrap_or(10_000))?,
+                    })
+                }
+            },
         })
     }
 

@@ -5,7 +5,7 @@
 
 use http::StatusCode;
 
-use crate::checks::{CheckError, ServiceDataError};
+use crate::checks::{CheckError, OverloadError, ServiceDataError};
 use crate::message::MissingField;
 use crate::soap::{ShapeError, SoapFault, XmlError};
 use crate::upstream::{EcFault, UpstreamError};
@@ -40,6 +40,7 @@ pub enum FaultCode {
     StazioneIntPaTimeout,
     StazioneIntPaErroreResponse,
     ErroreEmessoDaPaa,
+    SuperamentoSoglia,
 }
 
 impl FaultCode {
@@ -68,6 +69,7 @@ impl FaultCode {
             FaultCode::StazioneIntPaTimeout => "PPT_STAZIONE_INT_PA_TIMEOUT",
             FaultCode::StazioneIntPaErroreResponse => "PPT_STAZIONE_INT_PA_ERRORE_RESPONSE",
             FaultCode::ErroreEmessoDaPaa => "PPT_ERRORE_EMESSO_DA_PAA",
+            FaultCode::SuperamentoSoglia => "PPT_SUPERAMENTOSOGLIA",
         }
     }
 
@@ -101,6 +103,9 @@ impl FaultCode {
             FaultCode::StazioneIntPaTimeout => "Timeout risposta dalla Stazione.",
             FaultCode::StazioneIntPaErroreResponse => "Errore di risposta dalla stazione.",
             FaultCode::ErroreEmessoDaPaa => "Errore restituito dalla PAA.",
+            FaultCode::SuperamentoSoglia => {
+                "Una qualche soglia fissata per PPT e' temporaneamente superata e la richiesta e' quindi rifiutata."
+            }
         }
     }
 }
@@ -149,6 +154,8 @@ pub enum Failure {
     },
     #[error("EC {ec_domain} answered KO {}", .fault.code)]
     Ec { ec_domain: String, fault: EcFault },
+    #[error("overload: {0}")]
+    Overload(OverloadError),
 }
 
 impl Failure {
@@ -182,7 +189,8 @@ impl Failure {
             | Failure::Syntax(SyntaxError::Shape(_) | SyntaxError::Missing(_))
             | Failure::Check(_)
             | Failure::Upstream { .. }
-            | Failure::Ec { .. } => self.to_string(),
+            | Failure::Ec { .. }
+            | Failure::Overload(_) => self.to_string(),
         }
     }
 }
@@ -261,6 +269,20 @@ pub fn fault_bean(failure: &Failure, extended: bool) -> FaultBean {
                 original,
             }
         }
+        Failure::Overload(e) => node(
+            FaultCode::SuperamentoSoglia,
+            match e {
+                OverloadError::InFlight { limit } => {
+                    format!("Gateway: oltre {limit} richieste in corso")
+                }
+                OverloadError::PspRate { psp } => {
+                    format!("PSP {psp}: limite di richieste superato")
+                }
+                OverloadError::StationBusy { station, limit } => {
+                    format!("Stazione {station}: oltre {limit} chiamate in corso")
+                }
+            },
+        ),
     }
 }
 

@@ -28,7 +28,7 @@ pub async fn route(
     match *req.method() {
         Method::POST => soap(gw, req, identity).await,
         Method::GET | Method::HEAD => {
-            wsdl::serve(req.uri(), req.headers(), scheme, gw.settings.listen)
+            wsdl::serve(req.uri(), req.headers(), scheme, gw.settings().listen)
         }
         _ => {
             let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "SOAP requests use POST\n");
@@ -39,6 +39,34 @@ pub async fn route(
     }
 }
 
+/// The caller's `X-Request-Id` when it is a sane token (1–64 of `A-Za-z0-9._:-`), else a new one.
+pub fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(new_request_id)
+}
+
+fn new_request_id() -> String {
+    let mut bytes = [0u8; 16];
+    // ring's system RNG; should it ever fail, a time-based id still correlates the logs.
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        bytes = nanos.to_be_bytes();
+    }
+    crate::pki::hex(&bytes)
+}
+
 async fn soap(
     gw: &Gateway,
     req: Request<Incoming>,
@@ -46,32 +74,37 @@ async fn soap(
 ) -> Response<Body> {
     let started = Instant::now();
     let path = req.uri().path().to_owned();
+    let request_id = request_id(req.headers());
     let action = req
         .headers()
         .get("soapaction")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let result = match read_body(gw, req).await {
-        Ok(body) => handler::handle_soap(gw, action.as_deref(), &body, identity).await,
+        Ok(body) => handler::handle_soap(gw, action.as_deref(), &body, identity, &request_id).await,
         Err(e) => Err(e),
     };
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0;
-    match result {
+    let elapsed = started.elapsed();
+    let elapsed_ms = elapsed.as_secs_f64() * 1_000.0;
+    let mut response = match result {
         Ok(reply) => {
-            gw.metrics
-                .requests
-                .get_or_create(&RequestLabels {
-                    operation: reply.operation.soap_action(),
-                    outcome: if reply.fault.is_some() { "KO" } else { "OK" },
-                    fault_code: reply.fault.map(|f| f.code()).unwrap_or(""),
-                })
-                .inc();
-            log_reply(&reply, &path, elapsed_ms);
-            xml(StatusCode::OK, reply.body)
+            let labels = RequestLabels {
+                operation: reply.operation.soap_action(),
+                outcome: if reply.fault.is_some() { "KO" } else { "OK" },
+                fault_code: reply.fault.map(|f| f.code()).unwrap_or(""),
+            };
+            gw.metrics.request_done(&labels, elapsed);
+            log_reply(&reply, &path, &request_id, elapsed_ms);
+            let mut r = xml(StatusCode::OK, reply.body);
+            if let Ok(v) = HeaderValue::from_str(&reply.registry_version) {
+                r.headers_mut().insert("x-registry-version", v);
+            }
+            r
         }
         Err(e) => {
             gw.metrics.router_refused(e.reason());
             let (status, fault) = router_fault(&e);
             tracing::info!(
+                request_id,
                 path,
                 soap_action = action.as_deref().unwrap_or(""),
                 status = status.as_u16(),
@@ -83,37 +116,46 @@ async fn soap(
             );
             xml(status, fault.to_xml())
         }
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", v);
     }
+    response
 }
 
-fn log_reply(reply: &Reply, path: &str, elapsed_ms: f64) {
+/// One event per request, with the fields an operator filters on; never payloads or secrets.
+fn log_reply(reply: &Reply, path: &str, request_id: &str, elapsed_ms: f64) {
     let outcome = if reply.fault.is_some() { "KO" } else { "OK" };
     let fault_code = reply.fault.map(|f| f.code()).unwrap_or("");
-    match &reply.failure {
-        Some(failure) => tracing::info!(
-            path,
-            operation = reply.operation.soap_action(),
-            psp = reply.psp.as_deref().unwrap_or(""),
-            outcome,
-            fault_code,
-            cause = failure.for_log(),
-            elapsed_ms,
-            "request served"
-        ),
-        None => tracing::info!(
-            path,
-            operation = reply.operation.soap_action(),
-            psp = reply.psp.as_deref().unwrap_or(""),
-            outcome,
-            elapsed_ms,
-            "request served"
-        ),
-    }
+    let (psp, broker, channel) = match &reply.caller {
+        Some(c) => (c.psp.as_str(), c.broker.as_str(), c.channel.as_str()),
+        None => ("", "", ""),
+    };
+    let cause = reply
+        .failure
+        .as_ref()
+        .map(|f| f.for_log())
+        .unwrap_or_default();
+    tracing::info!(
+        request_id,
+        path,
+        operation = reply.operation.soap_action(),
+        psp,
+        broker,
+        channel,
+        station = reply.station.as_deref().unwrap_or(""),
+        outcome,
+        fault_code,
+        cause,
+        elapsed_ms,
+        "request served"
+    );
 }
 
 /// Reads the body within the size limit and returns it as UTF-8 bytes.
 async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<Vec<u8>, RouterError> {
-    let limit = gw.settings.limits.max_body_bytes;
+    let settings = gw.settings();
+    let limit = settings.limits.max_body_bytes;
     let charset = charset(req.headers());
     if let Some(len) = req
         .headers()
@@ -127,7 +169,7 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<Vec<u8>, Rout
     }
     // The body must arrive within its own deadline (a slow-loris body holds a connection slot).
     let collected = tokio::time::timeout(
-        gw.settings.limits.body_read_timeout,
+        settings.limits.body_read_timeout,
         Limited::new(req.into_body(), limit).collect(),
     )
     .await

@@ -5,5 +5,5 @@ pub mod server;
 pub mod tls;
 pub mod wsdl;
 
-pub use server::{serve_on_settings, Server};
+pub use server::Server;
 pub use tls::{HandshakeFailure, TlsServer};

@@ -1,5 +1,5 @@
-//! Accepts connections (TLS or, when enabled, plain), bounds how many are served at once, and
-//! serves each with hyper until the listener is shut down.
+//! Accepts connections (TLS or, when enabled, plain), bounds how many are served at once, serves
+//! each with hyper, and on shutdown stops accepting and lets requests in flight finish.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -30,11 +31,15 @@ impl Server {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves; connections already open finish their current exchange.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+    /// Serves until `shutdown` resolves, then stops accepting, turns not-ready, and waits up to
+    /// `limits.shutdown_timeout` for the requests in flight (keep-alive connections are closed
+    /// after their current exchange). Returns whether everything finished in time.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> bool {
         tokio::pin!(shutdown);
-        let limit = Arc::new(Semaphore::new(self.gateway.settings.limits.max_connections));
-        let reloader = tokio::spawn(reload_tls_files(self.gateway.clone()));
+        let gateway = self.gateway.clone();
+        let limit = Arc::new(Semaphore::new(gateway.settings().limits.max_connections));
+        let graceful = GracefulShutdown::new();
+        gateway.set_ready(true);
         loop {
             // Past the limit we stop accepting: new clients wait in the kernel's listen backlog.
             let permit = tokio::select! {
@@ -58,11 +63,12 @@ impl Server {
                 }
             };
             let _ = tcp.set_nodelay(true);
-            let gateway = self.gateway.clone();
+            let gateway = gateway.clone();
+            let watcher = graceful.watcher();
             tokio::spawn(async move {
                 let _permit = permit;
                 match &gateway.tls {
-                    None => serve(gateway.clone(), tcp, peer, None, "http").await,
+                    None => serve(gateway.clone(), tcp, peer, None, "http", watcher).await,
                     Some(tls) => match tls.handshake(tcp).await {
                         Ok((stream, identity)) => {
                             if let Some(id) = &identity {
@@ -74,6 +80,7 @@ impl Server {
                                 peer,
                                 identity.map(Arc::new),
                                 "https",
+                                watcher,
                             )
                             .await
                         }
@@ -85,7 +92,25 @@ impl Server {
                 }
             });
         }
-        reloader.abort();
+        gateway.set_ready(false);
+        drop(self.listener);
+        let deadline = gateway.settings().limits.shutdown_timeout;
+        let in_flight = gateway.admission.in_flight();
+        tracing::info!(
+            in_flight,
+            deadline_ms = deadline.as_millis() as u64,
+            "stopped accepting; draining"
+        );
+        match tokio::time::timeout(deadline, graceful.shutdown()).await {
+            Ok(()) => true,
+            Err(_) => {
+                tracing::warn!(
+                    in_flight = gateway.admission.in_flight(),
+                    "drain deadline passed; closing"
+                );
+                false
+            }
+        }
     }
 }
 
@@ -95,10 +120,11 @@ async fn serve<S>(
     peer: SocketAddr,
     identity: Option<Arc<ClientIdentity>>,
     scheme: &'static str,
+    watcher: hyper_util::server::graceful::Watcher,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let header_timeout = gateway.settings.limits.header_read_timeout;
+    let header_timeout = gateway.settings().limits.header_read_timeout;
     let service = service_fn(move |req| {
         let gateway = gateway.clone();
         let identity = identity.clone();
@@ -112,44 +138,7 @@ async fn serve<S>(
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout)
         .serve_connection(TokioIo::new(io), service);
-    if let Err(e) = conn.await {
+    if let Err(e) = watcher.watch(conn).await {
         tracing::debug!(%peer, error = %e, "connection ended with an error");
     }
-}
-
-/// Re-reads certificate, key, CA and CRL files when they change (both TLS sides); a broken file
-/// is logged and the last good material stays in use.
-async fn reload_tls_files(gateway: Arc<Gateway>) {
-    let mut tick = tokio::time::interval(gateway.settings.tls_reload_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tick.tick().await;
-    loop {
-        tick.tick().await;
-        if let Some(tls) = &gateway.tls {
-            match tls.reload_if_changed() {
-                Ok(true) => tracing::info!("listener TLS files reloaded"),
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "listener TLS files changed but are unusable; keeping the previous ones")
-                }
-            }
-        }
-        match gateway.ec.reload_if_changed() {
-            Ok(true) => tracing::info!("station TLS files reloaded"),
-            Ok(false) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "station TLS files changed but are unusable; keeping the previous ones")
-            }
-        }
-    }
-}
-
-/// Binds `settings.listen` and serves until `shutdown`.
-pub async fn serve_on_settings(
-    gateway: Arc<Gateway>,
-    shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
-    let listener = TcpListener::bind(gateway.settings.listen).await?;
-    Server::new(listener, gateway).run(shutdown).await;
-    Ok(())
 }

@@ -21,6 +21,19 @@ use crate::pki::{self, FileStamps, PemError};
 use crate::registry::Proxy;
 use crate::settings::{EcSettings, TlsProfile};
 
+/// One SOAP POST toward a station.
+pub struct SoapPost<'a> {
+    /// TLS profile name (`""` for the default one).
+    pub profile: &'a str,
+    pub proxy: Option<&'a Proxy>,
+    pub url: &'a Uri,
+    pub soap_action: &'a str,
+    pub request_id: &'a str,
+    pub body: String,
+    /// At most this much of the answer is read.
+    pub max_bytes: usize,
+}
+
 /// What came back over HTTP, before any SOAP interpretation.
 #[derive(Debug)]
 pub struct HttpAnswer {
@@ -122,15 +135,16 @@ impl EcClients {
 
     /// POSTs a SOAP 1.1 request with `station`'s TLS profile (through its proxy, if any) and reads
     /// at most `max_bytes` of the answer.
-    pub async fn post_soap(
-        &self,
-        profile: &str,
-        proxy: Option<&Proxy>,
-        url: &Uri,
-        soap_action: &str,
-        body: String,
-        max_bytes: usize,
-    ) -> Result<HttpAnswer, TransportError> {
+    pub async fn post_soap(&self, post: SoapPost<'_>) -> Result<HttpAnswer, TransportError> {
+        let SoapPost {
+            profile,
+            proxy,
+            url,
+            soap_action,
+            request_id,
+            body,
+            max_bytes,
+        } = post;
         let unreachable = |reason: String| TransportError::Unreachable {
             url: url.to_string(),
             reason,
@@ -141,6 +155,7 @@ impl EcClients {
             .uri(url.clone())
             .header(header::CONTENT_TYPE, "text/xml; charset=UTF-8")
             .header("SOAPAction", soap_action)
+            .header("X-Request-Id", request_id)
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| unreachable(e.to_string()))?;
         let response = match client {

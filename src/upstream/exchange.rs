@@ -6,8 +6,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::Uri;
 
-use super::client::{EcClients, TransportError};
+use super::client::{EcClients, SoapPost, TransportError};
 use super::{station_url, AnswerDefect, UpstreamError};
+use crate::observe::Metrics;
 use crate::registry::Station;
 use crate::settings::{EcSettings, StationService};
 use crate::soap::{self, Envelope, Limits, SOAP11_NS};
@@ -19,6 +20,9 @@ pub struct CallContext<'a> {
     pub settings: &'a EcSettings,
     pub contract: &'a Contract,
     pub limits: &'a Limits,
+    pub metrics: &'a Metrics,
+    /// Sent to the EC as `X-Request-Id`, so both sides' logs correlate.
+    pub request_id: &'a str,
 }
 
 /// A delivered answer: HTTP 2xx, readable XML, not a SOAP Fault.
@@ -27,8 +31,24 @@ pub struct Delivered {
     pub raw: Bytes,
 }
 
-/// POSTs `body` to `station` (endpoint chosen by `service`) and classifies what comes back.
+/// POSTs `body` to `station` (endpoint chosen by `service`) and classifies what comes back,
+/// recording the call's duration and failure kind.
 pub async fn exchange(
+    ctx: &CallContext<'_>,
+    station: &Station,
+    service: StationService,
+    soap_action: &'static str,
+    body: String,
+) -> Result<Delivered, UpstreamError> {
+    let started = tokio::time::Instant::now();
+    let result = exchange_inner(ctx, station, service, soap_action, body).await;
+    let kind = result.as_ref().err().map(UpstreamError::kind);
+    ctx.metrics
+        .upstream_done(&station.code, soap_action, kind, started.elapsed());
+    result
+}
+
+async fn exchange_inner(
     ctx: &CallContext<'_>,
     station: &Station,
     service: StationService,
@@ -37,14 +57,15 @@ pub async fn exchange(
 ) -> Result<Delivered, UpstreamError> {
     let url: Uri = station_url(station, service)?;
     let timeout: Duration = ctx.settings.timeout_for(&station.code);
-    let exchange = ctx.clients.post_soap(
-        ctx.settings.tls_profile_for(&station.code),
-        station.proxy.as_ref(),
-        &url,
+    let exchange = ctx.clients.post_soap(SoapPost {
+        profile: ctx.settings.tls_profile_for(&station.code),
+        proxy: station.proxy.as_ref(),
+        url: &url,
         soap_action,
+        request_id: ctx.request_id,
         body,
-        ctx.settings.max_response_bytes,
-    );
+        max_bytes: ctx.settings.max_response_bytes,
+    });
     let answer = match tokio::time::timeout(timeout, exchange).await {
         Err(_) => return Err(UpstreamError::Timeout(timeout)),
         Ok(Err(TransportError::Unreachable { url, reason })) => {

@@ -81,6 +81,22 @@ pub enum UpstreamError {
     Untranslatable(String),
 }
 
+impl UpstreamError {
+    /// A fixed name for the failure class, for counters.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            UpstreamError::NoEndpoint { .. } => "no_endpoint",
+            UpstreamError::Unreachable { .. } => "unreachable",
+            UpstreamError::Timeout(_) => "timeout",
+            UpstreamError::HttpStatus(_) => "http_status",
+            UpstreamError::SoapFault { .. } => "soap_fault",
+            UpstreamError::TooLarge(_) => "too_large",
+            UpstreamError::BadAnswer(_) => "bad_answer",
+            UpstreamError::Untranslatable(_) => "untranslatable",
+        }
+    }
+}
+
 /// `{protocol}://{host}:{port}{path}` from the station's registry entry and the chosen service.
 pub fn station_url(station: &Station, which: StationService) -> Result<Uri, UpstreamError> {
     let (connection, path, field) = match which {

@@ -152,6 +152,10 @@ impl TestGateway {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(Server::new(listener, gateway.clone()).run(std::future::pending()));
+        // The same background reloads as `sanp-gateway serve` (registry file, TLS files, URL).
+        for task in sanp_gateway::reload::spawn_all(&gateway) {
+            drop(task);
+        }
         let host = if scheme == "https" {
             format!("localhost:{}", addr.port())
         } else {

@@ -1,0 +1,153 @@
+//! Admission under load: a global in-flight cap, per-PSP rate limits and per-station
+//! concurrency, each answered at once with the Node's PPT_SUPERAMENTOSOGLIA instead of queueing.
+//!
+//! Limits are read from the settings at each check, so they can change while running.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::time::Instant;
+
+/// Why a request was turned away.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OverloadError {
+    #[error("{limit} requests already in flight")]
+    InFlight { limit: usize },
+    #[error("PSP {psp} over its rate limit")]
+    PspRate { psp: String },
+    #[error("station {station} already has {limit} calls in flight")]
+    StationBusy { station: String, limit: usize },
+}
+
+impl OverloadError {
+    /// A fixed name for counters.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            OverloadError::InFlight { .. } => "in_flight",
+            OverloadError::PspRate { .. } => "psp_rate",
+            OverloadError::StationBusy { .. } => "station_busy",
+        }
+    }
+}
+
+/// Holds one unit of a counter; gives it back when dropped.
+#[derive(Debug)]
+pub struct Slot(Arc<AtomicUsize>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+fn take(counter: &Arc<AtomicUsize>, limit: usize) -> Option<Slot> {
+    let before = counter.fetch_add(1, Ordering::AcqRel);
+    if before >= limit {
+        counter.fetch_sub(1, Ordering::AcqRel);
+        return None;
+    }
+    Some(Slot(counter.clone()))
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// The gateway's admission state.
+#[derive(Debug, Default)]
+pub struct Admission {
+    in_flight: Arc<AtomicUsize>,
+    stations: Mutex<HashMap<String, Arc<AtomicUsize>>>,
+    buckets: Mutex<HashMap<String, Bucket>>,
+}
+
+impl Admission {
+    /// Requests being processed now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Acquire)
+    }
+
+    pub fn enter(&self, limit: usize) -> Result<Slot, OverloadError> {
+        take(&self.in_flight, limit).ok_or(OverloadError::InFlight { limit })
+    }
+
+    /// A call slot toward `station` (station codes come from the registry: the map is bounded).
+    pub fn enter_station(&self, station: &str, limit: usize) -> Result<Slot, OverloadError> {
+        let counter = {
+            let mut map = self
+                .stations
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            map.entry(station.to_owned()).or_default().clone()
+        };
+        take(&counter, limit).ok_or_else(|| OverloadError::StationBusy {
+            station: station.to_owned(),
+            limit,
+        })
+    }
+
+    /// Token bucket per PSP (only PSPs that passed the registry checks get a bucket, so the map
+    /// stays bounded by the registry).
+    pub fn psp_allows(&self, psp: &str, rate: f64, burst: f64) -> Result<(), OverloadError> {
+        let now = Instant::now();
+        let mut map = self
+            .buckets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let bucket = map.entry(psp.to_owned()).or_insert(Bucket {
+            tokens: burst,
+            at: now,
+        });
+        let elapsed = now.duration_since(bucket.at).as_secs_f64();
+        bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
+        bucket.at = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(OverloadError::PspRate {
+                psp: psp.to_owned(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_are_capped_and_given_back() {
+        let a = Admission::default();
+        let one = a.enter(2).expect("first");
+        let two = a.enter(2).expect("second");
+        assert_eq!(a.enter(2).err(), Some(OverloadError::InFlight { limit: 2 }));
+        drop(one);
+        assert!(a.enter(2).is_ok());
+        drop(two);
+        assert_eq!(a.in_flight(), 0);
+        let s = a.enter_station("S", 1).expect("station slot");
+        assert!(a.enter_station("S", 1).is_err());
+        assert!(a.enter_station("T", 1).is_ok(), "stations are independent");
+        drop(s);
+        assert!(a.enter_station("S", 1).is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn psp_buckets_refill_over_time() {
+        let a = Admission::default();
+        assert!(a.psp_allows("P", 2.0, 2.0).is_ok());
+        assert!(a.psp_allows("P", 2.0, 2.0).is_ok());
+        assert!(a.psp_allows("P", 2.0, 2.0).is_err(), "burst spent");
+        assert!(a.psp_allows("Q", 2.0, 2.0).is_ok(), "per PSP");
+        tokio::time::advance(std::time::Duration::from_millis(500)).await;
+        assert!(
+            a.psp_allows("P", 2.0, 2.0).is_ok(),
+            "one token back after 0.5 s at 2/s"
+        );
+        assert!(a.psp_allows("P", 2.0, 2.0).is_err());
+    }
+}
