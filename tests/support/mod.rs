@@ -114,6 +114,13 @@ pub struct Answer {
     pub status: StatusCode,
     pub content_type: String,
     pub body: String,
+    pub headers: http::HeaderMap,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
 }
 
 impl TestGateway {
@@ -209,6 +216,7 @@ impl TestGateway {
             status,
             content_type: String::new(),
             body: String::from_utf8_lossy(&body).into_owned(),
+            headers: http::HeaderMap::new(),
         })
     }
 
@@ -253,6 +261,7 @@ impl TestGateway {
     pub async fn send(&self, req: Request<Full<Bytes>>) -> Answer {
         let resp = self.client.request(req).await.expect("gateway answers");
         let status = resp.status();
+        let headers = resp.headers().clone();
         let content_type = resp
             .headers()
             .get("content-type")
@@ -264,6 +273,7 @@ impl TestGateway {
             status,
             content_type,
             body: String::from_utf8(body.to_vec()).expect("UTF-8 answer"),
+            headers,
         }
     }
 
@@ -630,4 +640,60 @@ impl TestGateway {
         );
         r
     }
+}
+
+impl TestGateway {
+    /// Starts the admin listener (metrics, health, refresh) on an ephemeral port; returns its URL.
+    pub async fn start_admin(&self) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind admin");
+        let addr = listener.local_addr().expect("admin addr");
+        let gw = self.gateway.clone().expect("in-process gateway");
+        tokio::spawn(sanp_gateway::observe::admin::serve(listener, gw));
+        format!("http://{addr}")
+    }
+
+    /// The registry file the gateway was started with.
+    pub fn registry_path(&self) -> PathBuf {
+        self.dir
+            .as_ref()
+            .expect("in-process gateway")
+            .path()
+            .join("registry.json")
+    }
+
+    /// Replaces the registry file by rename, as deployment tools do.
+    pub fn replace_registry(&self, registry: &Value) {
+        let tmp = self.registry_path().with_extension("tmp");
+        std::fs::write(&tmp, serde_json::to_vec(registry).expect("json")).expect("write");
+        std::fs::rename(&tmp, self.registry_path()).expect("rename");
+    }
+
+    /// A plain GET on any URL (the admin listener).
+    pub async fn get_url(&self, url: &str) -> Answer {
+        let req = Request::builder()
+            .uri(url)
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        self.send(req).await
+    }
+
+    pub async fn post_url(&self, url: &str) -> Answer {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri(url)
+            .body(Full::new(Bytes::new()))
+            .expect("request");
+        self.send(req).await
+    }
+}
+
+/// Waits (real time) until `f` holds.
+pub async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    for _ in 0..200 {
+        if f() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("never happened: {what}");
 }

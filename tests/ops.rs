@@ -1,0 +1,592 @@
+//! Running it in production, over real sockets: metrics and health on the admin listener,
+//! request ids, registry and settings reloads (keep-last-good, change picked up, in-flight
+//! untouched, URL polling), shedding, per-station isolation and graceful shutdown.
+
+mod support;
+
+use std::io::Write as _;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::StatusCode;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use support::ec::{self, Behaviour, TestEc};
+use support::{
+    conformance_registry, eventually, point_stations_at, CatalogReq, Demand, TestGateway,
+};
+use tokio::net::TcpListener;
+
+async fn setup(behaviour: Behaviour, extra: &str) -> (TestEc, TestGateway, Value) {
+    let ec = TestEc::start(behaviour).await;
+    let mut registry = conformance_registry();
+    point_stations_at(&mut registry, ec.port());
+    let gw = TestGateway::start(&registry, extra).await;
+    (ec, gw, registry)
+}
+
+fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
+/// `/metrics`, `/health/live` and `/health/ready` on the admin listener, with bounded labels.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_health_are_served_on_the_admin_listener() {
+    let (_ec, gw, _) = setup(ec::reply(ec::ok_answer()), "").await;
+    let admin = gw.start_admin().await;
+    assert_eq!(gw.demand(&Demand::default().xml()).await.outcome, "OK");
+    assert_eq!(
+        gw.demand(
+            &Demand {
+                password: "Password02".into(),
+                ..Demand::default()
+            }
+            .xml()
+        )
+        .await
+        .outcome,
+        "KO"
+    );
+    gw.post("/node-for-psp/v1", Some("demandPaymentNotice"), "not xml")
+        .await;
+    let m = gw.get_url(&format!("{admin}/metrics")).await;
+    assert_eq!(m.status, StatusCode::OK);
+    let text = m.body;
+    assert_eq!(
+        metric(
+            &text,
+            "sanp_requests_total{operation=\"demandPaymentNotice\",outcome=\"OK\",fault_code=\"\"}"
+        ),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(metric(&text, "sanp_requests_total{operation=\"demandPaymentNotice\",outcome=\"KO\",fault_code=\"PPT_AUTENTICAZIONE\"}"), Some(1.0));
+    assert_eq!(
+        metric(
+            &text,
+            "sanp_request_duration_seconds_count{operation=\"demandPaymentNotice\"}"
+        ),
+        Some(2.0)
+    );
+    assert_eq!(metric(&text, "sanp_upstream_duration_seconds_count{station=\"77777777777_01\",primitive=\"paDemandPaymentNotice\"}"), Some(1.0));
+    assert_eq!(
+        metric(&text, "sanp_router_refusals_total{reason=\"malformed\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        metric(&text, "sanp_registry_info{version=\"1700000000000000042\"}"),
+        Some(1.0)
+    );
+    assert!(metric(&text, "sanp_registry_loaded_timestamp_seconds").is_some_and(|t| t > 1.7e9));
+    assert_eq!(metric(&text, "sanp_in_flight_requests"), Some(0.0));
+    // No per-request values in labels.
+    assert!(!text.contains("311111111111111111") && !text.contains("PSP_OK"));
+    assert_eq!(
+        gw.get_url(&format!("{admin}/health/live")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        gw.get_url(&format!("{admin}/health/ready")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        gw.get_url(&format!("{admin}/nope")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// `X-Request-Id` is taken from the caller (or made), returned, and sent on to the EC.
+#[tokio::test]
+async fn request_ids_travel_from_psp_to_ec_and_back() {
+    let (ec, gw, _) = setup(ec::reply(ec::ok_answer()), "").await;
+    let req = http::Request::builder()
+        .method(http::Method::POST)
+        .uri(format!("{}/node-for-psp/v1", gw.url))
+        .header("SOAPAction", "demandPaymentNotice")
+        .header("X-Request-Id", "psp-req-42")
+        .body(Full::new(Bytes::from(Demand::default().xml())))
+        .expect("request");
+    let a = gw.send(req).await;
+    assert_eq!(a.header("x-request-id"), Some("psp-req-42"));
+    assert_eq!(
+        ec.received()[0].header("X-Request-Id").as_deref(),
+        Some("psp-req-42")
+    );
+    let a = gw
+        .post(
+            "/node-for-psp/v1",
+            Some("demandPaymentNotice"),
+            &Demand::default().xml(),
+        )
+        .await;
+    let made = a.header("x-request-id").expect("generated id").to_owned();
+    assert!(
+        made.len() == 32 && made.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{made}"
+    );
+    assert_eq!(ec.received()[1].header("X-Request-Id"), Some(made));
+    assert_eq!(a.header("x-registry-version"), Some("1700000000000000042"));
+}
+
+/// A changed registry file is picked up; a broken one is refused and counted while the last good
+/// snapshot keeps serving; the Node-shaped refresh endpoint reloads on demand.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_reloads_keep_the_last_good_snapshot() {
+    let (_ec, gw, registry) = setup(
+        ec::reply(ec::ok_answer()),
+        "registry_poll_interval_ms = 50\n",
+    )
+    .await;
+    let admin = gw.start_admin().await;
+    let metrics = || gw.metrics();
+    // Broken document: refused, counted, old version still serving.
+    std::fs::write(
+        gw.registry_path().with_extension("tmp"),
+        b"{\"psps\": {\"X\": {\"enabled\": 3}}}",
+    )
+    .expect("write");
+    std::fs::rename(gw.registry_path().with_extension("tmp"), gw.registry_path()).expect("rename");
+    eventually("a failed file reload is counted", || {
+        metrics().reloads("registry", "file", false) >= 1
+    })
+    .await;
+    let a = gw
+        .post(
+            "/node-for-psp/v1",
+            Some("demandPaymentNotice"),
+            &Demand::default().xml(),
+        )
+        .await;
+    assert_eq!(a.header("x-registry-version"), Some("1700000000000000042"));
+    assert!(a.body.contains("<outcome>OK</outcome>"));
+    let refresh = gw.post_url(&format!("{admin}/config/refresh/CONFIG")).await;
+    assert_eq!(
+        refresh.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        refresh.body
+    );
+    assert!(
+        refresh.body.contains("\"version\":\"1700000000000000042\""),
+        "{}",
+        refresh.body
+    );
+    // A good new version: PSP_OK disabled. Picked up without restart.
+    let mut next = registry.clone();
+    next["version"] = Value::from("1700000000000000043");
+    next["psps"]["PSP_OK"]["enabled"] = Value::from(false);
+    gw.replace_registry(&next);
+    eventually("the new registry is in use", || {
+        gw.gateway
+            .as_ref()
+            .is_some_and(|g| g.registry_version() == "1700000000000000043")
+    })
+    .await;
+    let r = gw.demand(&Demand::default().xml()).await;
+    assert_eq!(r.fault().code, "PPT_PSP_DISABILITATO");
+    assert!(metrics().reloads("registry", "file", true) >= 1);
+    let text = gw.get_url(&format!("{admin}/metrics")).await.body;
+    assert!(
+        text.contains("sanp_registry_info{version=\"1700000000000000043\"} 1"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("sanp_registry_info{version=\"1700000000000000042\"}"),
+        "the old version's series is gone"
+    );
+    let refresh = gw.get_url(&format!("{admin}/config/refresh/CONFIG")).await;
+    assert_eq!(refresh.status, StatusCode::OK, "{}", refresh.body);
+}
+
+/// A request in flight keeps the snapshot it started with: it completes under the old registry
+/// while a reload disables its PSP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_in_flight_are_not_disturbed_by_a_reload() {
+    let (ec, gw, registry) = setup(
+        Behaviour::Delay(
+            Duration::from_millis(600),
+            Box::new(ec::reply(ec::ok_answer())),
+        ),
+        "registry_poll_interval_ms = 50\n",
+    )
+    .await;
+    let slow = {
+        let gw_url = gw.url.clone();
+        tokio::spawn(async move {
+            let client = TestGateway::client_for(&gw_url);
+            client
+                .post(
+                    "/node-for-psp/v1",
+                    Some("demandPaymentNotice"),
+                    &Demand::default().xml(),
+                )
+                .await
+        })
+    };
+    eventually("the slow request reached the EC", || {
+        !ec.received().is_empty()
+    })
+    .await;
+    let mut next = registry.clone();
+    next["version"] = Value::from("1700000000000000099");
+    next["psps"]["PSP_OK"]["enabled"] = Value::from(false);
+    gw.replace_registry(&next);
+    eventually("reloaded", || {
+        gw.gateway
+            .as_ref()
+            .is_some_and(|g| g.registry_version() == "1700000000000000099")
+    })
+    .await;
+    let a = slow.await.expect("join");
+    assert!(a.body.contains("<outcome>OK</outcome>"), "{}", a.body);
+    assert_eq!(a.header("x-registry-version"), Some("1700000000000000042"));
+    ec.set(ec::reply(ec::ok_answer()));
+    assert_eq!(
+        gw.demand(&Demand::default().xml()).await.fault().code,
+        "PPT_PSP_DISABILITATO"
+    );
+}
+
+/// An api-config-cache style source: the version is asked first and the document (here gzip) is
+/// downloaded only when it changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_configuration_service_is_polled_by_version() {
+    let ec = TestEc::start(ec::reply(ec::ok_answer())).await;
+    let mut registry = conformance_registry();
+    point_stations_at(&mut registry, ec.port());
+    let document = Arc::new(std::sync::Mutex::new(registry.clone()));
+    let downloads = Arc::new(AtomicUsize::new(0));
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    {
+        let document = document.clone();
+        let downloads = downloads.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let document = document.clone();
+                let downloads = downloads.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                        let doc = document.lock().expect("lock").clone();
+                        let downloads = downloads.clone();
+                        async move {
+                            assert_eq!(
+                                req.headers()
+                                    .get("ocp-apim-subscription-key")
+                                    .and_then(|v| v.to_str().ok()),
+                                Some("sub-key")
+                            );
+                            let body = if req.uri().path().ends_with("/id") {
+                                Bytes::from(format!("{{\"version\":{}}}", doc["version"]))
+                            } else {
+                                downloads.fetch_add(1, Ordering::SeqCst);
+                                let mut gz = flate2::write::GzEncoder::new(
+                                    Vec::new(),
+                                    flate2::Compression::default(),
+                                );
+                                gz.write_all(&serde_json::to_vec(&doc).expect("json"))
+                                    .expect("gzip");
+                                Bytes::from(gz.finish().expect("gzip"))
+                            };
+                            Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(body)))
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(tcp), service)
+                        .await;
+                });
+            }
+        });
+    }
+    let extra = format!(
+        "[registry_url]\nurl = \"http://{addr}/stakeholders/node/cache/schemas/v1\"\npoll_interval_ms = 50\nsubscription_key = \"sub-key\"\n"
+    );
+    let gw = TestGateway::start(&registry, &extra).await;
+    // Same version as the file: nothing is downloaded.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        downloads.load(Ordering::SeqCst),
+        0,
+        "no download while the version is unchanged"
+    );
+    let mut next = registry.clone();
+    next["version"] = Value::from("1700000000000000777");
+    next["psps"]["PSP_OK"]["enabled"] = Value::from(false);
+    *document.lock().expect("lock") = next;
+    eventually("the new version is in use", || {
+        gw.gateway
+            .as_ref()
+            .is_some_and(|g| g.registry_version() == "1700000000000000777")
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(downloads.load(Ordering::SeqCst), 1, "downloaded once");
+    assert_eq!(
+        gw.demand(&Demand::default().xml()).await.fault().code,
+        "PPT_PSP_DISABILITATO"
+    );
+    // A broken document at the source is refused: the last good one stays.
+    let mut broken = registry.clone();
+    broken["version"] = Value::from("1700000000000000778");
+    broken["channels"]["CH_OK"]["enabled"] = Value::Null;
+    *document.lock().expect("lock") = broken;
+    eventually("the failed download is counted", || {
+        gw.metrics().reloads("registry", "url", false) >= 1
+    })
+    .await;
+    assert_eq!(
+        gw.gateway.as_ref().map(|g| g.registry_version()).as_deref(),
+        Some("1700000000000000777")
+    );
+}
+
+/// `/config/refresh/ALL` reloads the settings too: live keys apply, the others are reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_reload_applies_live_keys_and_reports_the_rest() {
+    let ec = TestEc::start(Behaviour::Delay(
+        Duration::from_millis(300),
+        Box::new(ec::reply(ec::ok_answer())),
+    ))
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut registry = conformance_registry();
+    point_stations_at(&mut registry, ec.port());
+    std::fs::write(
+        dir.path().join("registry.json"),
+        serde_json::to_vec(&registry).expect("json"),
+    )
+    .expect("write");
+    let base = format!(
+        "listen = \"127.0.0.1:0\"\nplain_http = true\nregistry = \"registry.json\"\nservice_schema_dir = {:?}\n",
+        support::repo().join("xsd/catalogo-servizi").display().to_string()
+    );
+    let path = dir.path().join("gateway.toml");
+    std::fs::write(&path, &base).expect("settings");
+    let gateway = Arc::new(sanp_gateway::app::Gateway::from_file(&path).expect("gateway"));
+    assert_eq!(gateway.settings().ec.timeout, Duration::from_secs(7));
+    std::fs::write(
+        &path,
+        format!(
+            "{}\n[ec]\ntimeout_ms = 100\n",
+            base.replace("127.0.0.1:0", "127.0.0.1:1")
+        ),
+    )
+    .expect("settings");
+    let r = gateway.reload_settings("test").expect("reloads");
+    assert!(r.applied);
+    assert_eq!(r.needs_restart, vec!["listen"]);
+    assert_eq!(
+        gateway.settings().ec.timeout,
+        Duration::from_millis(100),
+        "live key applied"
+    );
+    assert_eq!(gateway.settings().listen.port(), 0, "restart-only key kept");
+    std::fs::write(&path, "this is = = not toml").expect("settings");
+    assert!(gateway.reload_settings("test").is_err());
+    assert_eq!(
+        gateway.settings().ec.timeout,
+        Duration::from_millis(100),
+        "last good settings kept"
+    );
+    assert_eq!(gateway.metrics.reloads("settings", "test", false), 1);
+}
+
+/// Beyond `limits.max_in_flight` and the PSP rate limit, requests get PPT_SUPERAMENTOSOGLIA at
+/// once, in the operation's own response, and are counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overload_is_answered_at_once_with_superamentosoglia() {
+    let (_ec, gw, _) = setup(
+        Behaviour::Delay(
+            Duration::from_millis(500),
+            Box::new(ec::reply(ec::ok_answer())),
+        ),
+        "[limits]\nmax_in_flight = 1\n",
+    )
+    .await;
+    let first = {
+        let url = gw.url.clone();
+        tokio::spawn(async move {
+            TestGateway::client_for(&url)
+                .demand(&Demand::default().xml())
+                .await
+        })
+    };
+    eventually("the first request is in flight", || {
+        gw.gateway
+            .as_ref()
+            .is_some_and(|g| g.admission.in_flight() == 1)
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let shed = gw.demand(&Demand::default().xml()).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "answered at once"
+    );
+    let f = shed.fault();
+    assert_eq!(f.code, "PPT_SUPERAMENTOSOGLIA");
+    assert_eq!(f.string, "Una qualche soglia fissata per PPT e' temporaneamente superata e la richiesta e' quindi rifiutata.");
+    let shed = gw.catalog(&CatalogReq::default().xml()).await;
+    assert_eq!(
+        shed.fault().code,
+        "PPT_SUPERAMENTOSOGLIA",
+        "in the catalog's own response"
+    );
+    assert_eq!(first.await.expect("join").outcome, "OK");
+    assert_eq!(gw.metrics().shed_count("in_flight"), 2);
+
+    let (_ec, limited, _) = setup(
+        ec::reply(ec::ok_answer()),
+        "[limits]\npsp_rate_per_second = 1.0\npsp_burst = 2.0\n",
+    )
+    .await;
+    let codes: Vec<String> = futures_lite(&limited, 3).await;
+    assert_eq!(
+        codes,
+        ["OK", "OK", "PPT_SUPERAMENTOSOGLIA"],
+        "burst of 2, then limited"
+    );
+    assert_eq!(limited.metrics().shed_count("psp_rate"), 1);
+}
+
+async fn futures_lite(gw: &TestGateway, n: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let r = gw.catalog(&CatalogReq::default().xml()).await;
+        out.push(r.fault.map(|f| f.code).unwrap_or_else(|| "OK".into()));
+    }
+    out
+}
+
+/// One hanging EC cannot exhaust the gateway: its station's concurrency is capped (here 1) and
+/// requests for other stations are served as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hanging_station_does_not_starve_the_others() {
+    let hanging = TestEc::start(Behaviour::Delay(
+        Duration::from_secs(30),
+        Box::new(ec::reply(ec::ok_answer())),
+    ))
+    .await;
+    let healthy = TestEc::start(ec::reply(ec::ok_answer())).await;
+    let mut registry = conformance_registry();
+    point_stations_at(&mut registry, hanging.port());
+    // A second station for 66666666666's car tax (00044), on the healthy EC.
+    let mut other = registry["stations"]["77777777777_01"].clone();
+    other["station_code"] = Value::from("77777777777_07");
+    other["connection"]["port"] = Value::from(healthy.port());
+    registry["stations"]["77777777777_07"] = other;
+    registry["creditorInstitutionStations"]["x"] = serde_json::json!({
+        "creditor_institution_code": "66666666666", "station_code": "77777777777_07", "mod4": true
+    });
+    registry["cdsSubjectServices"]["00044"]["station_code"] = Value::from("77777777777_07");
+    let gw = TestGateway::start(
+        &registry,
+        "[ec]\ntimeout_ms = 20000\n[ec.stations.\"77777777777_01\"]\nmax_concurrent = 1\n",
+    )
+    .await;
+    let stuck = {
+        let url = gw.url.clone();
+        tokio::spawn(async move {
+            TestGateway::client_for(&url)
+                .demand(&Demand::default().xml())
+                .await
+        })
+    };
+    eventually("the hanging EC holds a call", || {
+        hanging.received().len() == 1
+    })
+    .await;
+    let busy = gw.demand(&Demand::default().xml()).await;
+    assert_eq!(busy.fault().code, "PPT_SUPERAMENTOSOGLIA");
+    assert_eq!(
+        busy.fault().description.as_deref(),
+        Some("Stazione 77777777777_01: oltre 1 chiamate in corso")
+    );
+    for _ in 0..5 {
+        let r = gw
+            .demand(
+                &Demand {
+                    subject_service: "00044".into(),
+                    ..Demand::default()
+                }
+                .xml(),
+            )
+            .await;
+        assert_eq!(r.outcome, "OK", "{}", r.raw);
+    }
+    assert_eq!(gw.metrics().shed_count("station_busy"), 1);
+    stuck.abort();
+}
+
+/// SIGTERM on the real binary: it stops accepting, the slow request in flight completes, and the
+/// process exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_requests_in_flight_and_exits_zero() {
+    let ec = TestEc::start(Behaviour::Delay(
+        Duration::from_millis(1500),
+        Box::new(ec::reply(ec::ok_answer())),
+    ))
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut registry = conformance_registry();
+    point_stations_at(&mut registry, ec.port());
+    std::fs::write(
+        dir.path().join("registry.json"),
+        serde_json::to_vec(&registry).expect("json"),
+    )
+    .expect("write");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let settings = format!(
+        "listen = \"127.0.0.1:{port}\"\nplain_http = true\nregistry = \"registry.json\"\nservice_schema_dir = {:?}\n[admin]\ndisabled = true\n",
+        support::repo().join("xsd/catalogo-servizi").display().to_string()
+    );
+    std::fs::write(dir.path().join("gateway.toml"), settings).expect("settings");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sanp-gateway"))
+        .args(["serve", "--config"])
+        .arg(dir.path().join("gateway.toml"))
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("start");
+    let url = format!("http://127.0.0.1:{port}");
+    eventually("listening", || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    })
+    .await;
+    let client = TestGateway::client_for(&url);
+    let slow = tokio::spawn(async move { client.demand(&Demand::default().xml()).await });
+    eventually("the request reached the EC", || !ec.received().is_empty()).await;
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "no longer accepting"
+    );
+    let r = slow.await.expect("join");
+    assert_eq!(
+        r.outcome, "OK",
+        "the request in flight completed: {}",
+        r.raw
+    );
+    let exit = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert_eq!(exit.code(), Some(0));
+}
