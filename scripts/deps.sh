@@ -4,9 +4,11 @@
 #   libxml2-utils: xmllint, handy to check fixtures by hand.
 #   python3-venv: the zeep client used by the tests runs in a private virtualenv.
 #   openssl, curl: the README's TLS example (scripts/gen-test-certs.sh) is run by the tests.
+#   nginx-light, libnginx-mod-stream: the scale-out tests put two replicas behind nginx, with the
+#   example configurations in deploy/nginx/
 set -euo pipefail
 need=()
-for pkg in libxml2-dev pkg-config libxml2-utils openssl curl; do
+for pkg in libxml2-dev pkg-config libxml2-utils openssl curl nginx-light libnginx-mod-stream; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then

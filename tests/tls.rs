@@ -13,7 +13,8 @@ use serde_json::Value;
 use support::ec::{self, TestEc, TestProxy};
 use support::pki::{Pair, TestPki};
 use support::{
-    conformance_registry, point_stations_at, tls_client_config, CatalogReq, Demand, TestGateway,
+    conformance_registry, eventually, point_stations_at, tls_client_config, CatalogReq, Demand,
+    TestGateway,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -36,16 +37,6 @@ fn listener_settings(pki: &TestPki, server: &Pair) -> String {
         pki.psp_good.fingerprint(),
         pki.ca_subject,
     )
-}
-
-async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..100 {
-        if f() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("never happened: {what}");
 }
 
 async fn mtls_gateway(pki: &TestPki, ec_port: u16) -> TestGateway {
@@ -278,6 +269,17 @@ async fn plain_http_and_silent_clients_are_cut_off() {
         gw.metrics().handshake_failures("timeout") >= 1
     })
     .await;
+    // A TCP probe (connect, close) is counted as `closed`, not as an error worth a warning.
+    drop(
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect"),
+    );
+    eventually("probe counted", || {
+        gw.metrics().handshake_failures("closed") >= 1
+    })
+    .await;
+    assert_eq!(gw.metrics().handshake_failures("io"), 0);
     assert_eq!(gw.demand(&Demand::default().xml()).await.outcome, "OK");
 }
 

@@ -86,7 +86,11 @@ impl Server {
                         }
                         Err(failure) => {
                             gateway.metrics.handshake_failed(failure.as_str());
-                            tracing::warn!(%peer, reason = failure.as_str(), "TLS handshake failed");
+                            if failure.is_routine() {
+                                tracing::debug!(%peer, reason = failure.as_str(), "TLS handshake failed");
+                            } else {
+                                tracing::warn!(%peer, reason = failure.as_str(), "TLS handshake failed");
+                            }
                         }
                     },
                 }

@@ -36,6 +36,8 @@ pub enum HandshakeFailure {
     NotYetValid,
     BadCertificate,
     Protocol,
+    /// The peer closed before a ClientHello: TCP health checks and port probes.
+    Closed,
     Io,
 }
 
@@ -50,13 +52,33 @@ impl HandshakeFailure {
             HandshakeFailure::NotYetValid => "not_yet_valid",
             HandshakeFailure::BadCertificate => "bad_certificate",
             HandshakeFailure::Protocol => "protocol",
+            HandshakeFailure::Closed => "closed",
             HandshakeFailure::Io => "io",
+        }
+    }
+
+    /// Probes closing at once are routine (load balancers' TCP checks): not worth a warning.
+    pub fn is_routine(self) -> bool {
+        match self {
+            HandshakeFailure::Closed => true,
+            HandshakeFailure::Timeout
+            | HandshakeFailure::NoCertificate
+            | HandshakeFailure::UnknownCa
+            | HandshakeFailure::Revoked
+            | HandshakeFailure::Expired
+            | HandshakeFailure::NotYetValid
+            | HandshakeFailure::BadCertificate
+            | HandshakeFailure::Protocol
+            | HandshakeFailure::Io => false,
         }
     }
 
     fn classify(e: &std::io::Error) -> Self {
         let Some(tls) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) else {
-            return HandshakeFailure::Io;
+            return match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => HandshakeFailure::Closed,
+                _ => HandshakeFailure::Io,
+            };
         };
         match tls {
             rustls::Error::NoCertificatesPresented => HandshakeFailure::NoCertificate,

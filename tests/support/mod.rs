@@ -206,6 +206,7 @@ impl TestGateway {
             .await
             .map_err(|e| format!("{e:?}"))?;
         let status = resp.status();
+        let headers = resp.headers().clone();
         let body = resp
             .into_body()
             .collect()
@@ -216,7 +217,7 @@ impl TestGateway {
             status,
             content_type: String::new(),
             body: String::from_utf8_lossy(&body).into_owned(),
-            headers: http::HeaderMap::new(),
+            headers,
         })
     }
 
