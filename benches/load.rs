@@ -155,10 +155,12 @@ fn baseline_tls(args: &[String]) -> Option<tokio_rustls::TlsAcceptor> {
     let certs = sanp_gateway::pki::read_certs(Path::new(&cert)).expect("certificates");
     let key = sanp_gateway::pki::read_key(Path::new(&key)).expect("key");
     let roots = sanp_gateway::pki::read_roots(Some(Path::new(&ca)), false).expect("client CA");
-    let verifier =
-        rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .expect("verifier");
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .expect("verifier");
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("versions")
@@ -169,7 +171,10 @@ fn baseline_tls(args: &[String]) -> Option<tokio_rustls::TlsAcceptor> {
 }
 
 async fn run_role(role: &str, args: &[String]) {
-    let listen: SocketAddr = arg(args, "--listen").expect("--listen").parse().expect("addr");
+    let listen: SocketAddr = arg(args, "--listen")
+        .expect("--listen")
+        .parse()
+        .expect("addr");
     let listener = TcpListener::bind(listen).await.expect("bind");
     let tls = baseline_tls(args);
     match role {
@@ -187,7 +192,8 @@ async fn run_role(role: &str, args: &[String]) {
             .await
         }
         "static" => {
-            let body = Bytes::from(std::fs::read(arg(args, "--body").expect("--body")).expect("body"));
+            let body =
+                Bytes::from(std::fs::read(arg(args, "--body").expect("--body")).expect("body"));
             serve(listener, tls, move |req: Request<Incoming>| {
                 let body = body.clone();
                 async move {
@@ -214,9 +220,16 @@ async fn forward(
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let mut out = Request::post(format!("{upstream}{}", parts.uri.path()));
-    for name in [http::header::CONTENT_TYPE, http::HeaderName::from_static("soapaction")] {
+    for name in [
+        http::header::CONTENT_TYPE,
+        http::HeaderName::from_static("soapaction"),
+    ] {
         if let Some(v) = parts.headers.get(&name) {
             out = out.header(name, v);
         }
@@ -228,7 +241,11 @@ async fn forward(
     match answer {
         Ok(resp) => {
             let (parts, body) = resp.into_parts();
-            let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+            let body = body
+                .collect()
+                .await
+                .map(|b| b.to_bytes())
+                .unwrap_or_default();
             Response::from_parts(parts, Full::new(body))
         }
         Err(_) => status_only(StatusCode::BAD_GATEWAY),
@@ -288,7 +305,8 @@ impl Proc {
 
     /// User + system CPU seconds so far.
     fn cpu(&self) -> f64 {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
         // Fields after the command name (which may hold spaces) start after the last ')'.
         let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
         let f: Vec<&str> = rest.split_whitespace().collect();
@@ -487,7 +505,9 @@ struct Run {
 
 /// oha, installed by scripts/bench.sh (`cargo install oha`).
 fn oha() -> PathBuf {
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
     for p in [
         std::env::var_os("OHA").map(PathBuf::from),
         Some(home.join(".cargo/bin/oha")),
@@ -511,13 +531,7 @@ struct Target<'a> {
 
 /// Runs oha against `target` for `duration` seconds (closed loop at `concurrency`, or at `rate`
 /// requests per second) and reads the server's CPU and memory counters around it.
-fn load(
-    target: &Target<'_>,
-    body: &Path,
-    action: &str,
-    opts: &Options,
-    rate: Option<f64>,
-) -> Run {
+fn load(target: &Target<'_>, body: &Path, action: &str, opts: &Options, rate: Option<f64>) -> Run {
     let mut cmd = Command::new(oha());
     cmd.args(["--no-tui", "--output-format", "json", "-m", "POST"])
         .args(["-z", &format!("{}s", opts.duration)])
@@ -546,11 +560,17 @@ fn load(
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "oha JSON: {e}: {}",
-            String::from_utf8_lossy(&out.stdout).chars().take(500).collect::<String>()
+            String::from_utf8_lossy(&out.stdout)
+                .chars()
+                .take(500)
+                .collect::<String>()
         )
     });
     let ms = |p: &str| v["latencyPercentiles"][p].as_f64().unwrap_or(f64::NAN) * 1e3;
-    let codes = v["statusCodeDistribution"].as_object().cloned().unwrap_or_default();
+    let codes = v["statusCodeDistribution"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     let ok = codes.get("200").and_then(Value::as_f64).unwrap_or(0.0);
     let all: f64 = codes.values().filter_map(Value::as_f64).sum();
     let errors: f64 = v["errorDistribution"]
@@ -602,7 +622,11 @@ async fn capture_upstream_bodies(bench: &Bench, scenarios: &[(&str, Vec<u8>)]) -
             let ec = ec.clone();
             async move {
                 let (parts, body) = req.into_parts();
-                let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                let body = body
+                    .collect()
+                    .await
+                    .map(|b| b.to_bytes())
+                    .unwrap_or_default();
                 seen.lock().expect("seen").push(body.to_vec());
                 let mut out = Request::post(format!("{ec}{}", parts.uri.path()));
                 for (k, v) in parts.headers.iter() {
@@ -610,10 +634,17 @@ async fn capture_upstream_bodies(bench: &Bench, scenarios: &[(&str, Vec<u8>)]) -
                         out = out.header(k, v);
                     }
                 }
-                match client.request(out.body(Full::new(body)).expect("request")).await {
+                match client
+                    .request(out.body(Full::new(body)).expect("request"))
+                    .await
+                {
                     Ok(resp) => {
                         let (parts, body) = resp.into_parts();
-                        let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let body = body
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
                         Response::from_parts(parts, Full::new(body))
                     }
                     Err(_) => status_only(StatusCode::BAD_GATEWAY),
@@ -622,16 +653,29 @@ async fn capture_upstream_bodies(bench: &Bench, scenarios: &[(&str, Vec<u8>)]) -
         }))
     };
     let registry = bench.path("registry-tap.json");
-    std::fs::write(&registry, serde_json::to_vec(&common::demo_registry(tap_port)).expect("json"))
-        .expect("registry");
+    std::fs::write(
+        &registry,
+        serde_json::to_vec(&common::demo_registry(tap_port)).expect("json"),
+    )
+    .expect("registry");
     let port = free_port();
     let gw = bench.gateway("gateway-capture", port, false, &registry);
     until_listening(port, "capturing gateway").await;
     let mut bodies = Vec::new();
     for (action, body) in scenarios {
         let before = seen.lock().expect("seen").len();
-        let _ = one(&format!("http://127.0.0.1:{port}/node-for-psp/v1"), action, body).await;
-        let got = seen.lock().expect("seen").get(before).cloned().expect("the gateway called the EC");
+        let _ = one(
+            &format!("http://127.0.0.1:{port}/node-for-psp/v1"),
+            action,
+            body,
+        )
+        .await;
+        let got = seen
+            .lock()
+            .expect("seen")
+            .get(before)
+            .cloned()
+            .expect("the gateway called the EC");
         bodies.push(got);
     }
     drop(gw);
@@ -648,8 +692,12 @@ fn demand_with_plate(plate: &str) -> Vec<u8> {
         .and_then(|r| r.split("</datiSpecificiServizio>").next())
         .expect("service data")
         .to_owned();
-    let data = base64::engine::general_purpose::STANDARD.decode(&b64).expect("base64");
-    let data = String::from_utf8(data).expect("UTF-8").replace("AB345CD", plate);
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(&b64)
+        .expect("base64");
+    let data = String::from_utf8(data)
+        .expect("UTF-8")
+        .replace("AB345CD", plate);
     let new = base64::engine::general_purpose::STANDARD.encode(data);
     text.replace(&b64, &new).into_bytes()
 }
@@ -678,14 +726,20 @@ async fn orchestrate(opts: Options) {
     let catalog = common::fixture("catalog.xml");
     let captured = capture_upstream_bodies(
         &bench,
-        &[("demandPaymentNotice", demand.clone()), ("demandPaymentNotice", ec_ko.clone())],
+        &[
+            ("demandPaymentNotice", demand.clone()),
+            ("demandPaymentNotice", ec_ko.clone()),
+        ],
     )
     .await;
 
     // The gateway over the demo registry, plain and mutual TLS.
     let registry = bench.path("registry.json");
-    std::fs::write(&registry, serde_json::to_vec(&common::demo_registry(ec_port)).expect("json"))
-        .expect("registry");
+    std::fs::write(
+        &registry,
+        serde_json::to_vec(&common::demo_registry(ec_port)).expect("json"),
+    )
+    .expect("registry");
     let gw_port = free_port();
     let gw = bench.gateway("gateway", gw_port, false, &registry);
     until_listening(gw_port, "gateway").await;
@@ -695,7 +749,10 @@ async fn orchestrate(opts: Options) {
     let (s, catalog_answer) = one(&gw_url, "nodoChiediCatalogoServiziV2", &catalog).await;
     assert!(s == StatusCode::OK && catalog_answer.contains("<outcome>OK</outcome>"));
     let (_, syntax_answer) = one(&gw_url, "demandPaymentNotice", &syntax_ko).await;
-    assert!(syntax_answer.contains("PPT_SINTASSI_EXTRAXSD"), "{syntax_answer}");
+    assert!(
+        syntax_answer.contains("PPT_SINTASSI_EXTRAXSD"),
+        "{syntax_answer}"
+    );
 
     let scenarios = vec![
         Scenario {
@@ -775,7 +832,10 @@ async fn orchestrate(opts: Options) {
                 format!("http://127.0.0.1:{port}/pagopa/paForNode")
             };
             // The baseline's request: what the PSP sends (static) or what the EC receives (forwarder).
-            let base_req = bench.path(&format!("{}-baseline-request.xml", sc.name.replace(' ', "_")));
+            let base_req = bench.path(&format!(
+                "{}-baseline-request.xml",
+                sc.name.replace(' ', "_")
+            ));
             let base_action = match sc.baseline {
                 Baseline::Forwarder => "paDemandPaymentNotice",
                 Baseline::Static => sc.action,
@@ -789,14 +849,23 @@ async fn orchestrate(opts: Options) {
             )
             .expect("request");
             if !tls {
-                let (s, answer) = one(&base_url, base_action, &std::fs::read(&base_req).expect("req")).await;
+                let (s, answer) = one(
+                    &base_url,
+                    base_action,
+                    &std::fs::read(&base_req).expect("req"),
+                )
+                .await;
                 assert!(
                     s == StatusCode::OK && answer.contains(sc.baseline_expect),
                     "baseline check {}: {answer}",
                     sc.name
                 );
                 let (s, answer) = one(&gw_url, sc.action, &sc.gateway_body).await;
-                assert!(s == StatusCode::OK && answer.contains(sc.expect), "gateway check {}: {answer}", sc.name);
+                assert!(
+                    s == StatusCode::OK && answer.contains(sc.expect),
+                    "gateway check {}: {answer}",
+                    sc.name
+                );
             }
             let gw_body = bench.path(&format!("{}-gateway.xml", sc.name.replace(' ', "_")));
             std::fs::write(&gw_body, &sc.gateway_body).expect("body");
@@ -812,7 +881,10 @@ async fn orchestrate(opts: Options) {
                 tls: pki_ref,
             };
             // Warm both (connections, per-thread schema copies), then measure.
-            let warm = Options { duration: 1, ..opts.clone() };
+            let warm = Options {
+                duration: 1,
+                ..opts.clone()
+            };
             let _ = load(&gw_target, &gw_body, sc.action, &warm, None);
             let _ = load(&base_target, &base_req, base_action, &warm, None);
             let g = load(&gw_target, &gw_body, sc.action, &opts, None);
@@ -846,7 +918,15 @@ async fn orchestrate(opts: Options) {
     // The large registry.
     let large = large_registry(&bench);
 
-    write_report(&opts, &mut md, &rows, &allocs, &idle, &large, started.elapsed());
+    write_report(
+        &opts,
+        &mut md,
+        &rows,
+        &allocs,
+        &idle,
+        &large,
+        started.elapsed(),
+    );
     std::fs::write(&opts.out, &md).expect("BENCHMARKS.md");
     eprintln!("wrote {}", opts.out.display());
 }
@@ -914,18 +994,28 @@ async fn allocations(bench: &Bench, scenarios: &[Scenario]) -> Vec<AllocRow> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
         let n = 2_000;
-        let (a0, b0) = (ALLOCS.load(Ordering::Relaxed), ALLOC_BYTES.load(Ordering::Relaxed));
+        let (a0, b0) = (
+            ALLOCS.load(Ordering::Relaxed),
+            ALLOC_BYTES.load(Ordering::Relaxed),
+        );
         for _ in 0..n {
             send().await;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let (a1, b1) = (ALLOCS.load(Ordering::Relaxed), ALLOC_BYTES.load(Ordering::Relaxed));
+        let (a1, b1) = (
+            ALLOCS.load(Ordering::Relaxed),
+            ALLOC_BYTES.load(Ordering::Relaxed),
+        );
         rows.push(AllocRow {
             name: sc.name,
             allocs: (a1 - a0) as f64 / n as f64,
             bytes: (b1 - b0) as f64 / n as f64,
         });
-        eprintln!("allocations {:<18} {:.0} per request", sc.name, rows.last().map(|r| r.allocs).unwrap_or(0.0));
+        eprintln!(
+            "allocations {:<18} {:.0} per request",
+            sc.name,
+            rows.last().map(|r| r.allocs).unwrap_or(0.0)
+        );
     }
     rows
 }
@@ -950,7 +1040,9 @@ async fn idle_connections(gw: &Proc, port: u16, body: &[u8], n: usize) -> Idle {
     };
     let mut conns = Vec::with_capacity(n);
     for _ in 0..n {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+        let mut s = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
         s.write_all(&request).await.expect("write");
         read_response(&mut s).await;
         conns.push(s);
@@ -1012,7 +1104,10 @@ fn large_registry(bench: &Bench) -> Large {
     let text = format!(
         "plain_http = true\nregistry = {:?}\nservice_schema_dir = {:?}\n",
         path.display().to_string(),
-        common::repo().join("xsd/catalogo-servizi").display().to_string(),
+        common::repo()
+            .join("xsd/catalogo-servizi")
+            .display()
+            .to_string(),
     );
     let settings = sanp_gateway::settings::Settings::from_toml(&text, bench.dir.path(), "large")
         .expect("settings");
@@ -1085,7 +1180,9 @@ fn machine() -> String {
                 .map(|s| s.trim().to_owned())
         })
         .unwrap_or_else(|| "unknown CPU".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|m| {
@@ -1174,7 +1271,10 @@ fn write_report(
             g.non_200 + g.errors + b.non_200 + b.errors,
         );
     }
-    let _ = writeln!(md, "\n## Added latency at half the gateway's maximum throughput\n");
+    let _ = writeln!(
+        md,
+        "\n## Added latency at half the gateway's maximum throughput\n"
+    );
     let _ = writeln!(
         md,
         "| scenario | transport | rate req/s | gateway p50 / p99 ms | baseline p50 / p99 ms | added p99 ms |"
@@ -1193,7 +1293,10 @@ fn write_report(
             gr.p99 - br.p99
         );
     }
-    let _ = writeln!(md, "\n## Allocations per request (gateway side, HTTP server included)\n");
+    let _ = writeln!(
+        md,
+        "\n## Allocations per request (gateway side, HTTP server included)\n"
+    );
     let _ = writeln!(md, "| scenario | allocations | bytes allocated |");
     let _ = writeln!(md, "|---|---|---|");
     for a in allocs {
@@ -1216,8 +1319,24 @@ fn write_report(
     );
     let _ = writeln!(md, "| measure | median |");
     let _ = writeln!(md, "|---|---|");
-    let _ = writeln!(md, "| load: file → validated snapshot + service schemas | **{:.0} ms** |", large.load_ms);
-    let _ = writeln!(md, "| full catalog render ({:.1} MiB document) | **{:.1} ms** |", large.document_mib, large.render_ms);
-    let _ = writeln!(md, "| catalog render filtered to one EC | {:.2} ms |", large.render_one_ec_ms);
-    let _ = writeln!(md, "| full catalog response (base64 + envelope) | {:.1} ms |", large.response_ms);
+    let _ = writeln!(
+        md,
+        "| load: file → validated snapshot + service schemas | **{:.0} ms** |",
+        large.load_ms
+    );
+    let _ = writeln!(
+        md,
+        "| full catalog render ({:.1} MiB document) | **{:.1} ms** |",
+        large.document_mib, large.render_ms
+    );
+    let _ = writeln!(
+        md,
+        "| catalog render filtered to one EC | {:.2} ms |",
+        large.render_one_ec_ms
+    );
+    let _ = writeln!(
+        md,
+        "| full catalog response (base64 + envelope) | {:.1} ms |",
+        large.response_ms
+    );
 }

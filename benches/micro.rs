@@ -54,10 +54,20 @@ fn parsing(c: &mut Criterion) {
     let contract = Contract::load().expect("contract");
     let mut g = c.benchmark_group("validation");
     g.bench_function("nodeForPsp envelope, demandPaymentNotice", |b| {
-        b.iter(|| contract.node_for_psp.validate(black_box(&demand)).expect("valid"))
+        b.iter(|| {
+            contract
+                .node_for_psp
+                .validate(black_box(&demand))
+                .expect("valid")
+        })
     });
     g.bench_function("nodeForPsp envelope, nodoChiediCatalogoServiziV2", |b| {
-        b.iter(|| contract.node_for_psp.validate(black_box(&catalog)).expect("valid"))
+        b.iter(|| {
+            contract
+                .node_for_psp
+                .validate(black_box(&catalog))
+                .expect("valid")
+        })
     });
     g.finish();
 }
@@ -81,9 +91,10 @@ fn responses(c: &mut Criterion) {
     });
     let demo = registry::load_bytes(&common::fixture("registry.json")).expect("demo registry");
     let doc = document_v2(&demo, &full(now()));
-    g.bench_function("nodoChiediCatalogoServiziV2Response OK (demo catalog)", |b| {
-        b.iter(|| ok_v2(black_box(&doc)))
-    });
+    g.bench_function(
+        "nodoChiediCatalogoServiziV2Response OK (demo catalog)",
+        |b| b.iter(|| ok_v2(black_box(&doc))),
+    );
     g.finish();
 }
 
@@ -99,9 +110,10 @@ fn catalogs(c: &mut Criterion) {
         let snap = registry::load_bytes(&bytes).expect("large registry");
         g.throughput(Throughput::Elements(subjects as u64));
         g.sample_size(20);
-        g.bench_function(format!("{services} services / {subjects} associations, full"), |b| {
-            b.iter(|| document_v2(black_box(&snap), &full(t)))
-        });
+        g.bench_function(
+            format!("{services} services / {subjects} associations, full"),
+            |b| b.iter(|| document_v2(black_box(&snap), &full(t))),
+        );
         g.bench_function(
             format!("{services} services / {subjects} associations, one EC"),
             |b| {
@@ -120,9 +132,10 @@ fn catalogs(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(20));
     let bytes = serde_json::to_vec(&common::large_registry(10_000, 100_000)).expect("json");
     g.throughput(Throughput::Bytes(bytes.len() as u64));
-    g.bench_function("10k services / 100k associations (JSON → snapshot)", |b| {
-        b.iter(|| registry::load_bytes(black_box(&bytes)).expect("loads"))
-    });
+    g.bench_function(
+        "10k services / 100k associations (JSON → snapshot)",
+        |b| b.iter(|| registry::load_bytes(black_box(&bytes)).expect("loads")),
+    );
     g.finish();
 }
 
@@ -176,11 +189,5 @@ fn whole_request(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(
-    benches,
-    parsing,
-    responses,
-    catalogs,
-    whole_request
-);
+criterion_group!(benches, parsing, responses, catalogs, whole_request);
 criterion_main!(benches);

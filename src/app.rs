@@ -3,7 +3,7 @@
 //! last good one.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,6 +22,8 @@ use crate::xsd::{CompileError, Contract};
 pub struct Live {
     pub snapshot: Snapshot,
     pub service_schemas: ServiceSchemas,
+    /// Catalog answers rendered from this snapshot.
+    pub catalog: crate::respond::cache::CatalogCache,
 }
 
 /// Shared state of a running gateway.
@@ -36,6 +38,9 @@ pub struct Gateway {
     pub metrics: Metrics,
     pub admission: Admission,
     live: ArcSwap<Live>,
+    /// Bumped on every settings change, after the new settings are in place: cached answers
+    /// are only reused under the settings they were computed with.
+    settings_generation: AtomicU64,
     ready: AtomicBool,
     /// Serialises reloads, so two sources reloading at once cannot interleave.
     reloading: Mutex<()>,
@@ -110,9 +115,15 @@ impl Gateway {
             metrics,
             admission: Admission::default(),
             live: ArcSwap::from_pointee(live),
+            settings_generation: AtomicU64::new(0),
             ready: AtomicBool::new(false),
             reloading: Mutex::new(()),
         })
+    }
+
+    /// Which settings are in use: read before `settings()`, it is never newer than them.
+    pub fn settings_generation(&self) -> u64 {
+        self.settings_generation.load(Ordering::SeqCst)
     }
 
     /// The settings in use; a request keeps the `Arc` it started with.
@@ -235,6 +246,7 @@ impl Gateway {
         merged.registry_poll_interval = old.registry_poll_interval;
         merged.tls_reload_interval = old.tls_reload_interval;
         self.settings.store(Arc::new(merged));
+        self.settings_generation.fetch_add(1, Ordering::SeqCst);
         self.metrics.reloaded("settings", source, true);
         if needs_restart.is_empty() {
             tracing::info!(source, "settings reloaded");
@@ -324,5 +336,6 @@ pub fn load_live(settings: &Settings, bytes: Option<&[u8]>) -> Result<Live, Star
     Ok(Live {
         snapshot,
         service_schemas,
+        catalog: Default::default(),
     })
 }

@@ -7,6 +7,8 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
+
 use crate::app::{Gateway, Live};
 use crate::checks::{self, NoticePermit, Primitive};
 use crate::message::{
@@ -25,7 +27,7 @@ use crate::xsd::Schema;
 /// What a served request produced, for the response and the request log.
 #[derive(Debug)]
 pub struct Reply {
-    pub body: String,
+    pub body: Bytes,
     pub operation: Operation,
     /// The caller as declared (known once the request passed the syntax check).
     pub caller: Option<Caller>,
@@ -56,7 +58,13 @@ pub async fn handle_soap(
     request_id: &str,
 ) -> Result<Reply, RouterError> {
     // One settings and one registry snapshot for the whole request, however long it takes.
+    let generation = gw.settings_generation();
     let settings = gw.settings();
+    if is_catalog_v2(soap_action) {
+        if let Some(reply) = recall_catalog(gw, &settings, generation, body, identity) {
+            return Ok(reply);
+        }
+    }
     let root = soap::tree::parse(body, &settings.limits.xml).map_err(RouterError::Unreadable)?;
     let env = Envelope::new(root);
     let operation = dispatch(soap_action, &env)?;
@@ -69,6 +77,7 @@ pub async fn handle_soap(
         raw: body,
         identity,
         request_id,
+        generation,
     };
     // Beyond the in-flight cap, answer at once in the operation's own shape.
     let slot = match gw.admission.enter(settings.limits.max_in_flight) {
@@ -88,6 +97,45 @@ pub async fn handle_soap(
     drop(slot);
     gw.metrics.set_in_flight(gw.admission.in_flight());
     Ok(reply)
+}
+
+/// Whether the SOAPAction names nodoChiediCatalogoServiziV2 (as `dispatch` reads it).
+fn is_catalog_v2(soap_action: Option<&str>) -> bool {
+    soap_action.is_some_and(|a| {
+        a.trim().trim_matches('"').trim() == Operation::NodoChiediCatalogoServiziV2.soap_action()
+    })
+}
+
+/// The answer the whole pipeline gave to exactly these bytes, from this certificate, under these
+/// settings and this snapshot, while still exact. Admission still applies: when a limit refuses,
+/// the full pipeline runs and answers the refusal in the usual way.
+fn recall_catalog(
+    gw: &Gateway,
+    settings: &Settings,
+    generation: u64,
+    body: &[u8],
+    identity: Option<&ClientIdentity>,
+) -> Option<Reply> {
+    let live = gw.live();
+    let memo = live
+        .catalog
+        .recall(generation, identity.map(|i| &i.sha256), body, now())?;
+    let slot = gw.admission.enter(settings.limits.max_in_flight).ok()?;
+    if let Some((rate, burst)) = settings.limits.psp_rate {
+        gw.admission
+            .psp_allows(&memo.caller.psp, rate, burst)
+            .ok()?;
+    }
+    drop(slot);
+    Some(Reply {
+        body: memo.response.clone(),
+        operation: Operation::NodoChiediCatalogoServiziV2,
+        caller: Some(memo.caller.clone()),
+        station: None,
+        registry_version: live.snapshot.version.clone(),
+        fault: None,
+        failure: None,
+    })
 }
 
 fn dispatch(soap_action: Option<&str>, env: &Envelope) -> Result<Operation, RouterError> {
@@ -115,6 +163,8 @@ struct Request<'a> {
     raw: &'a [u8],
     identity: Option<&'a ClientIdentity>,
     request_id: &'a str,
+    /// The settings generation read with `settings`.
+    generation: u64,
 }
 
 /// What an operation learned along the way, for its response and the log.
@@ -132,7 +182,8 @@ enum Success {
         domain: String,
         notice: LegacyNotice,
     },
-    CatalogV2(String),
+    /// The whole OK response, from the snapshot's cache.
+    CatalogV2(Bytes),
     CatalogV1(String),
 }
 
@@ -274,12 +325,12 @@ impl Request<'_> {
         let (body, fault, failure) = match result {
             Ok(success) => {
                 let body = match success {
-                    Success::Notice(n) => respond::demand::ok(&n),
+                    Success::Notice(n) => Bytes::from(respond::demand::ok(&n)),
                     Success::LegacyNotice { domain, notice } => {
-                        respond::legacy::numero_avviso_ok(&domain, &notice)
+                        Bytes::from(respond::legacy::numero_avviso_ok(&domain, &notice))
                     }
-                    Success::CatalogV2(doc) => respond::catalog::ok_v2(&doc),
-                    Success::CatalogV1(doc) => respond::legacy::catalog_v1_ok(&doc),
+                    Success::CatalogV2(response) => response,
+                    Success::CatalogV1(doc) => Bytes::from(respond::legacy::catalog_v1_ok(&doc)),
                 };
                 (body, None, None)
             }
@@ -292,7 +343,7 @@ impl Request<'_> {
                     Operation::NodoChiediNumeroAvviso => respond::legacy::numero_avviso_ko(&bean),
                     Operation::NodoChiediCatalogoServizi => respond::legacy::catalog_v1_ko(&bean),
                 };
-                (body, Some(bean.code), Some(failure))
+                (Bytes::from(body), Some(bean.code), Some(failure))
             }
         };
         Reply {
@@ -359,18 +410,29 @@ async fn demand(r: &Request<'_>) -> Reply {
 fn catalog_v2(r: &Request<'_>) -> Reply {
     let op = Operation::NodoChiediCatalogoServiziV2;
     let mut o = Facts::default();
+    let mut valid_until = None;
     let result = (|| {
         let req = CatalogV2Request::from_payload(r.syntax(op)?).map_err(missing)?;
         o.caller = Some(req.caller.clone());
         r.caller(&req.caller)?;
         checks::check_domain(&r.live.snapshot, req.domain.as_deref()).map_err(Failure::Check)?;
-        let filter = respond::catalog::CatalogFilter::v2(&req, now());
-        Ok(Success::CatalogV2(respond::catalog::document_v2(
-            &r.live.snapshot,
-            &filter,
-        )))
+        let (response, until) = r.live.catalog.response_v2(&r.live.snapshot, &req, now());
+        valid_until = Some(until);
+        Ok(Success::CatalogV2(response))
     })();
-    r.finish(op, result, o)
+    let reply = r.finish(op, result, o);
+    // The next identical request gets this answer without parsing or validating again.
+    if let (Some(until), None, Some(caller)) = (valid_until, reply.fault, &reply.caller) {
+        r.live.catalog.remember(
+            r.generation,
+            r.identity.map(|i| &i.sha256),
+            r.raw,
+            reply.body.clone(),
+            caller.clone(),
+            until,
+        );
+    }
+    reply
 }
 
 async fn numero_avviso(r: &Request<'_>) -> Reply {

@@ -65,7 +65,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         match cli.command {
             Command::Serve { config } => serve(&config, None).await,
             Command::CheckConfig { config } => check_config(&config),
@@ -85,7 +85,10 @@ fn main() -> ExitCode {
                 serve(&config, Some(SocketAddr::from(([127, 0, 0, 1], 8090)))).await
             }
         }
-    })
+    });
+    // Log lines are written in batches: the last ones go out before the process ends.
+    sanp_gateway::observe::output::flush();
+    code
 }
 
 fn load(config: &Path) -> Result<Gateway, String> {

@@ -337,3 +337,89 @@ async fn domain_and_caller_checks_answer_their_faults() {
         );
     }
 }
+
+/// The catalog is rendered once per snapshot and repeated identical requests are answered from
+/// memory; what makes an answer different still makes it different: another password, another
+/// filter, a new registry, an association reaching its end, new settings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cached_answers_are_exact() {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let mut registry = conformance_registry();
+    // 00042 ends two seconds from now (epoch seconds are accepted for dates).
+    registry["cdsSubjectServices"]["00042"]["end_date"] = serde_json::Value::from(now + 2);
+    let gw = TestGateway::start(&registry, "registry_poll_interval_ms = 50\n").await;
+    let req = CatalogReq::default().xml();
+    let first = gw.catalog(&req).await;
+    let again = gw.catalog(&req).await;
+    assert_eq!(first.raw, again.raw, "identical request, identical answer");
+    assert!(ids(&catalog_of(&again).1)[0].1.contains(&"00042"));
+    // Same filters, wrong password: the memory of the good request does not answer it.
+    let wrong = CatalogReq {
+        password: "Password02".into(),
+        ..CatalogReq::default()
+    };
+    assert_eq!(
+        gw.catalog(&wrong.xml()).await.fault().code,
+        "PPT_AUTENTICAZIONE"
+    );
+    // Another filter: its own rendering.
+    let one_ec = CatalogReq {
+        domain: Some("66666666666".into()),
+        ..CatalogReq::default()
+    };
+    let (_, entries) = catalog_of(&gw.catalog(&one_ec.xml()).await);
+    assert_eq!(
+        ids(&entries),
+        vec![("00001", vec!["00044"]), ("00003", vec!["00045"])]
+    );
+    // Once 00042 has ended, the same request no longer lists it.
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    let later = gw.catalog(&req).await;
+    assert!(
+        !ids(&catalog_of(&later).1)[0].1.contains(&"00042"),
+        "{}",
+        later.raw
+    );
+    // A new registry: a new catalog for the same request.
+    let mut next = registry.clone();
+    next["version"] = serde_json::Value::from("1700000000000000050");
+    next["cdsServices"]["00004"]["description"] = serde_json::Value::from("Donazione nuova");
+    gw.replace_registry(&next);
+    support::eventually("reloaded", || {
+        gw.gateway
+            .as_ref()
+            .is_some_and(|g| g.registry_version() == "1700000000000000050")
+    })
+    .await;
+    let (xml, _) = catalog_of(&gw.catalog(&req).await);
+    assert!(xml.contains("Donazione nuova"), "{xml}");
+    // New settings: a name-length limit the request now exceeds is enforced on the same bytes.
+    let settings = gw.settings_path();
+    let text = std::fs::read_to_string(&settings).expect("settings");
+    std::fs::write(
+        &settings,
+        format!("{text}\n[limits]\nmax_xml_name_bytes = 12\n"),
+    )
+    .expect("write");
+    gw.gateway
+        .as_ref()
+        .expect("in process")
+        .reload_settings("test")
+        .expect("settings reload");
+    let refused = gw
+        .post(
+            "/node-for-psp/v1",
+            Some("nodoChiediCatalogoServiziV2"),
+            &req,
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        http::StatusCode::BAD_REQUEST,
+        "{}",
+        refused.body
+    );
+}

@@ -2,6 +2,7 @@
 
 pub mod admin;
 mod metrics;
+pub mod output;
 
 pub use metrics::{Metrics, ReasonLabel, RequestLabels};
 
@@ -20,9 +21,13 @@ pub fn init_logs(default_level: &str, format: LogFormat) {
         Ok("text") => LogFormat::Text,
         _ => format,
     };
+    // Colours only for a terminal: files and journald get plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(ansi)
+        .with_writer(output::BatchedStdout);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder

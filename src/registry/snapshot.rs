@@ -197,6 +197,17 @@ pub struct Snapshot {
     pub ec_names: HashMap<String, String>,
     /// Services sorted by id, each with its associations sorted by id.
     pub catalog: Vec<CatalogService>,
+    /// Every association's end (epoch seconds), sorted: when the catalog's content changes.
+    pub catalog_ends: Vec<i64>,
+}
+
+impl Snapshot {
+    /// The last instant (epoch seconds) at which a catalog rendered at `now` is still exact: an
+    /// association ending at `e` is listed while `now <= e`.
+    pub fn catalog_valid_until(&self, now: i64) -> i64 {
+        let i = self.catalog_ends.partition_point(|e| *e < now);
+        self.catalog_ends.get(i).copied().unwrap_or(i64::MAX)
+    }
 }
 
 impl fmt::Debug for Snapshot {
@@ -579,6 +590,12 @@ impl TryFrom<RawConfig> for Snapshot {
             }
         }
         let catalog = build_catalog(&services, &subject_services, &ec_names);
+        let mut catalog_ends: Vec<i64> = catalog
+            .iter()
+            .flat_map(|s| s.subjects.iter().filter_map(|x| x.end.map(|e| e.epoch)))
+            .collect();
+        catalog_ends.sort_unstable();
+        catalog_ends.dedup();
         Ok(Snapshot {
             version: raw.version.unwrap_or_default(),
             psps,
@@ -595,6 +612,7 @@ impl TryFrom<RawConfig> for Snapshot {
             ibans,
             ec_names,
             catalog,
+            catalog_ends,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Response stage: the operations' own response documents, OK or KO, and router faults.
 
+pub mod cache;
 pub mod catalog;
 pub mod demand;
 pub mod fault;

@@ -265,8 +265,8 @@ pub fn to_utf8(bytes: &[u8], charset: Option<&str>) -> Result<Vec<u8>, RouterErr
     }
 }
 
-pub fn xml(status: StatusCode, body: String) -> Response<Body> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+pub fn xml(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
+    let mut r = Response::new(Full::new(body.into()));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,

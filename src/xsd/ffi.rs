@@ -111,6 +111,54 @@ thread_local! {
     /// The files an in-progress schema compilation on this thread may import.
     static COMPILING: RefCell<Option<Arc<Bundle>>> = const { RefCell::new(None) };
     static QUIET: Once = const { Once::new() };
+    /// This thread's parser context, reused from document to document (creating one costs more
+    /// than parsing a small message) and renewed every `PARSER_REUSE` documents, or after a
+    /// failed parse, so that its name dictionary cannot grow without bound.
+    static PARSER: RefCell<Option<OwnedParser>> = const { RefCell::new(None) };
+}
+
+/// A parser context and how many documents it has read; freed with its thread.
+struct OwnedParser(NonNull<c_void>, u32);
+
+impl Drop for OwnedParser {
+    fn drop(&mut self) {
+        // SAFETY: the slot owns the context; nothing else refers to it.
+        unsafe { xmlFreeParserCtxt(self.0.as_ptr()) }
+    }
+}
+
+const PARSER_REUSE: u32 = 256;
+
+/// Lends this thread's parser context.
+struct ParserSlot;
+
+impl ParserSlot {
+    /// Takes this thread's parser context, or makes one (null when libxml2 cannot allocate).
+    fn take() -> (*mut c_void, u32) {
+        match PARSER.with(|p| p.borrow_mut().take()) {
+            Some(owned) => {
+                let taken = (owned.0.as_ptr(), owned.1);
+                std::mem::forget(owned);
+                taken
+            }
+            // SAFETY: a fresh context, owned by the caller until given back or freed.
+            None => (unsafe { xmlNewParserCtxt() }, 0),
+        }
+    }
+
+    /// Gives a context back for the next document, or frees it when it has served enough.
+    fn give_back(ctxt: *mut c_void, uses: u32, reusable: bool) {
+        let Some(nn) = NonNull::new(ctxt) else {
+            return;
+        };
+        if reusable && uses + 1 < PARSER_REUSE {
+            // A context already in the slot (none in practice) is freed by its drop.
+            let _ = PARSER.with(|p| p.borrow_mut().replace(OwnedParser(nn, uses + 1)));
+        } else {
+            // SAFETY: `ctxt` is ours and no document refers to it any more.
+            unsafe { xmlFreeParserCtxt(ctxt) }
+        }
+    }
 }
 
 /// Initialises libxml2 once per process and silences its per-thread default error output.
@@ -247,6 +295,8 @@ unsafe fn node_path(mut node: *mut XmlNodeHead) -> Option<String> {
 /// dictionary's thread-safety rules).
 pub struct CompiledSchema {
     ptr: NonNull<c_void>,
+    /// A validation context for this schema, reused by every validation on this thread.
+    vctxt: NonNull<c_void>,
 }
 
 impl CompiledSchema {
@@ -289,9 +339,22 @@ impl CompiledSchema {
             }
         };
         COMPILING.with(|c| *c.borrow_mut() = None);
-        match NonNull::new(schema) {
-            Some(ptr) => Ok(Self { ptr }),
-            None => {
+        // SAFETY: `schema` is a valid compiled schema when non-null.
+        let vctxt = NonNull::new(schema)
+            .and_then(|s| NonNull::new(unsafe { xmlSchemaNewValidCtxt(s.as_ptr()) }));
+        match (NonNull::new(schema), vctxt) {
+            (Some(ptr), Some(vctxt)) => Ok(Self { ptr, vctxt }),
+            (Some(ptr), None) => {
+                // SAFETY: compiled just above and not shared.
+                unsafe { xmlSchemaFree(ptr.as_ptr()) };
+                Err(vec![RawIssue {
+                    code: -1,
+                    line: 0,
+                    message: "libxml2 could not allocate a validation context".into(),
+                    path: None,
+                }])
+            }
+            (None, _) => {
                 if issues.is_empty() {
                     issues.push(RawIssue {
                         code: -1,
@@ -318,9 +381,10 @@ impl CompiledSchema {
             }));
         };
         // SAFETY: the parser reads `xml` for the duration of the call and copies what it keeps;
-        // every libxml2 object created here is freed on every path before returning.
+        // the document is freed on every path; the parser and validation contexts belong to this
+        // thread and hold nothing of this document once the call returns.
         unsafe {
-            let pctxt = xmlNewParserCtxt();
+            let (pctxt, uses) = ParserSlot::take();
             if pctxt.is_null() {
                 return Err(ValidationFailure::NotWellFormed(RawIssue {
                     code: -1,
@@ -353,20 +417,12 @@ impl CompiledSchema {
                         ..issue_from(&*err)
                     }
                 };
-                xmlFreeParserCtxt(pctxt);
+                // A context that failed mid-document is not worth keeping.
+                ParserSlot::give_back(pctxt, uses, false);
                 return Err(ValidationFailure::NotWellFormed(issue));
             }
-            xmlFreeParserCtxt(pctxt);
-            let vctxt = xmlSchemaNewValidCtxt(self.ptr.as_ptr());
-            if vctxt.is_null() {
-                xmlFreeDoc(doc);
-                return Err(ValidationFailure::NotWellFormed(RawIssue {
-                    code: -1,
-                    line: 0,
-                    message: "libxml2 could not allocate a validation context".into(),
-                    path: None,
-                }));
-            }
+            ParserSlot::give_back(pctxt, uses, true);
+            let vctxt = self.vctxt.as_ptr();
             let mut issues: Vec<RawIssue> = Vec::new();
             xmlSchemaSetValidStructuredErrors(
                 vctxt,
@@ -374,7 +430,8 @@ impl CompiledSchema {
                 (&mut issues as *mut Vec<RawIssue>).cast(),
             );
             let rc = xmlSchemaValidateDoc(vctxt, doc);
-            xmlSchemaFreeValidCtxt(vctxt);
+            // `issues` is about to go: the context must not point at it any more.
+            xmlSchemaSetValidStructuredErrors(vctxt, collect_issue, ptr::null_mut());
             xmlFreeDoc(doc);
             match rc {
                 0 => Ok(()),
@@ -396,8 +453,12 @@ impl CompiledSchema {
 
 impl Drop for CompiledSchema {
     fn drop(&mut self) {
-        // SAFETY: the pointer came from xmlSchemaParse and is freed exactly once.
-        unsafe { xmlSchemaFree(self.ptr.as_ptr()) }
+        // SAFETY: both pointers came from libxml2 for this schema and are freed exactly once,
+        // the validation context before the schema it refers to.
+        unsafe {
+            xmlSchemaFreeValidCtxt(self.vctxt.as_ptr());
+            xmlSchemaFree(self.ptr.as_ptr());
+        }
     }
 }
 

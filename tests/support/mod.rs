@@ -153,9 +153,10 @@ impl TestGateway {
             registry_path.display().to_string(),
             repo().join("xsd/catalogo-servizi").display().to_string()
         );
-        let settings =
-            Settings::from_toml(&settings_text, dir.path(), "test settings").expect("settings");
-        let gateway = Arc::new(Gateway::build(settings).expect("gateway builds"));
+        // Written to a file, as `serve` reads it, so settings reloads work in tests too.
+        let settings_path = dir.path().join("gateway.toml");
+        std::fs::write(&settings_path, &settings_text).expect("write settings");
+        let gateway = Arc::new(Gateway::from_file(&settings_path).expect("gateway builds"));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(Server::new(listener, gateway.clone()).run(std::future::pending()));
@@ -660,6 +661,15 @@ impl TestGateway {
             .expect("in-process gateway")
             .path()
             .join("registry.json")
+    }
+
+    /// The settings file the gateway was started with.
+    pub fn settings_path(&self) -> PathBuf {
+        self.dir
+            .as_ref()
+            .expect("in-process gateway")
+            .path()
+            .join("gateway.toml")
     }
 
     /// Replaces the registry file by rename, as deployment tools do.
