@@ -17,7 +17,6 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use sanp_gateway::app::Gateway;
-use sanp_gateway::settings::Settings;
 use sanp_gateway::transport::Server;
 use serde_json::Value;
 use tokio::net::TcpListener;
