@@ -106,18 +106,34 @@ fn write_element(out: &mut String, e: &Element, scope: &mut Vec<(String, String)
 /// replaces characters that are not allowed in XML 1.0 with U+FFFD, so whatever a registry or an
 /// EC supplies cannot make our output ill-formed.
 pub fn escape_text_into(out: &mut String, text: &str) {
-    for c in text.chars() {
+    // Runs of printable ASCII (the bulk of every message) are copied in one go.
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if matches!(b, b'\t' | b'\n' | 0x20..=0x7E) && !matches!(b, b'&' | b'<' | b'>') {
+            i += 1;
+            continue;
+        }
+        out.push_str(&text[start..i]);
+        // `i` is on a character boundary: everything before it was ASCII or whole characters.
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\t' | '\n' => out.push(c),
             // A bare CR would be normalised away by the reader; keep it as a reference.
             '\r' => out.push_str("&#13;"),
             c if is_xml_char(c) => out.push(c),
             _ => out.push('\u{FFFD}'),
         }
+        i += c.len_utf8();
+        start = i;
     }
+    out.push_str(&text[start..]);
 }
 
 /// Escapes an attribute value (double-quoted): character data rules plus `"`.
@@ -160,6 +176,11 @@ mod tests {
             "a&lt;b&gt;&amp;\"c'\u{FFFD}&#13;"
         );
         assert_eq!(escape_attr("a\"b<\n"), "a&quot;b&lt;&#10;");
+        // Non-ASCII passes through, non-characters are replaced, tabs and newlines stay.
+        assert_eq!(
+            escape_text("è€x\u{FFFE}\u{7F}\t\n&z"),
+            "è€x\u{FFFD}\u{7F}\t\n&amp;z"
+        );
         let mut w = XmlOut::default();
         w.open("a").leaf("b", "x&y").opt_leaf("c", None).close("a");
         assert_eq!(w.finish(), "<a><b>x&amp;y</b></a>");
