@@ -1,6 +1,7 @@
 //! Observability beside the pipeline: logs, counters and histograms, and the admin listener.
 
 pub mod admin;
+mod format;
 mod metrics;
 pub mod output;
 
@@ -21,15 +22,13 @@ pub fn init_logs(default_level: &str, format: LogFormat) {
         Ok("text") => LogFormat::Text,
         _ => format,
     };
-    // Colours only for a terminal: files and journald get plain text.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
-        .with_ansi(ansi)
+        .with_ansi(false)
         .with_writer(output::BatchedStdout);
     let _ = match format {
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Text => builder.event_format(format::Text).try_init(),
         LogFormat::Json => builder
             .json()
             .flatten_event(true)
