@@ -210,6 +210,20 @@ mod tests {
         c.node_for_psp
             .validate(demand(&"è".repeat(35)).as_bytes())
             .expect("35 characters (70 bytes) fit stText35");
+        // The transport has already decoded the body to UTF-8: a declaration naming another
+        // encoding must not make libxml2 decode it twice (70 Latin-1 characters would not fit).
+        let declared = format!(
+            "<?xml version='1.0' encoding='ISO-8859-1'?>{}",
+            demand(&"è".repeat(35))
+        );
+        c.node_for_psp
+            .validate(declared.as_bytes())
+            .expect("read as UTF-8 whatever the declaration says");
+        let utf8 = format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>{}",
+            demand(&"è".repeat(36))
+        );
+        assert!(c.node_for_psp.validate(utf8.as_bytes()).is_err());
     }
 
     #[test]
