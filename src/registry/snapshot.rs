@@ -160,6 +160,9 @@ pub struct CatalogSubject {
     pub start: Timestamp,
     pub end: Option<Timestamp>,
     pub fee: bool,
+    /// `start` and `end` as the catalog writes them (`YYYY-MM-DD`), rendered once.
+    pub start_text: String,
+    pub end_text: Option<String>,
 }
 
 /// One `catalogoServizi` entry with all its associations (filters apply per request).
@@ -645,6 +648,8 @@ fn build_catalog(
                 start: ss.start,
                 end: ss.end,
                 fee: ss.fee,
+                start_text: ss.start.date.to_string(),
+                end_text: ss.end.map(|e| e.date.to_string()),
             });
     }
     let mut ids: Vec<&String> = services.keys().collect();

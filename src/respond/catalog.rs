@@ -58,14 +58,12 @@ pub fn document_v2(snap: &Snapshot, f: &CatalogFilter<'_>) -> String {
             .leaf("descrizioneServizio", &s.description)
             .open("elencoSoggettiEroganti");
         for x in std::iter::once(first).chain(subjects) {
-            let start = x.start.date.to_string();
-            let end = x.end.map(|e| e.date.to_string());
             w.open("soggettoErogante")
                 .leaf("idSoggettoServizio", &x.subject_service_id)
                 .leaf("idDominio", &x.domain)
                 .leaf("denominazioneEnteCreditore", &x.denomination)
-                .leaf("dataInizioValidita", &start)
-                .opt_leaf("dataFineValidita", end.as_deref())
+                .leaf("dataInizioValidita", &x.start_text)
+                .opt_leaf("dataFineValidita", x.end_text.as_deref())
                 .leaf("commissione", if x.fee { "Y" } else { "N" })
                 .close("soggettoErogante");
         }
@@ -90,12 +88,19 @@ fn service_matches(s: &CatalogService, f: &CatalogFilter<'_>) -> bool {
 
 /// OK with the catalog as base64 (standard alphabet, padded, no line breaks).
 pub fn ok_v2(document: &str) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(document.as_bytes());
-    let mut w = XmlOut::with_capacity(b64.len() + 256);
+    let mut w = XmlOut::with_capacity(document.len() / 3 * 4 + 512);
+    // Built in place: a full catalog is tens of MiB and is not copied into an envelope.
+    w.raw(crate::soap::envelope::OPEN);
     open_payload(&mut w, "nfp", NODE_FOR_PSP_NS, ELEMENT);
-    w.leaf("outcome", "OK").leaf("xmlCatalogoServizi", &b64);
+    w.leaf("outcome", "OK").open("xmlCatalogoServizi");
+    // The base64 alphabet needs no escaping: encoded straight into the response.
+    w.raw_with(|buf| {
+        base64::engine::general_purpose::STANDARD.encode_string(document.as_bytes(), buf)
+    });
+    w.close("xmlCatalogoServizi");
     close_payload(&mut w, "nfp", ELEMENT);
-    crate::soap::envelope::wrap(&w.finish())
+    w.raw(crate::soap::envelope::CLOSE);
+    w.finish()
 }
 
 pub fn ko_v2(bean: &FaultBean) -> String {

@@ -93,19 +93,30 @@ fn qname(e: &Element) -> String {
 
 /// Wraps `body_xml` (one payload element, namespaces declared on it) in a SOAP 1.1 envelope.
 pub fn wrap(body_xml: &str) -> String {
-    let mut s = String::with_capacity(body_xml.len() + 160);
-    s.push_str("<soapenv:Envelope xmlns:soapenv=\"");
-    s.push_str(SOAP11_NS);
-    s.push_str("\"><soapenv:Body>");
+    let mut s = String::with_capacity(body_xml.len() + OPEN.len() + CLOSE.len());
+    s.push_str(OPEN);
     s.push_str(body_xml);
-    s.push_str("</soapenv:Body></soapenv:Envelope>");
+    s.push_str(CLOSE);
     s
 }
+
+/// What `wrap` puts before and after the body content, for writers that build in place.
+pub const OPEN: &str =
+    "<soapenv:Envelope xmlns:soapenv=\"http://schemas.xmlsoap.org/soap/envelope/\"><soapenv:Body>";
+pub const CLOSE: &str = "</soapenv:Body></soapenv:Envelope>";
 
 #[cfg(test)]
 mod tests {
     use super::super::tree::{parse, Limits};
     use super::*;
+
+    #[test]
+    fn open_spells_out_the_soap_namespace() {
+        assert_eq!(
+            OPEN,
+            format!("<soapenv:Envelope xmlns:soapenv=\"{SOAP11_NS}\"><soapenv:Body>")
+        );
+    }
 
     fn env(s: &str) -> Envelope {
         Envelope::new(parse(s.as_bytes(), &Limits::default()).expect("well-formed"))

@@ -23,13 +23,23 @@ impl XmlOut {
         self
     }
 
+    /// Appends trusted markup produced by `f` straight into the buffer (large encoded blobs).
+    pub fn raw_with(&mut self, f: impl FnOnce(&mut String)) -> &mut Self {
+        f(&mut self.buf);
+        self
+    }
+
     pub fn open(&mut self, name: &str) -> &mut Self {
-        let _ = write!(self.buf, "<{name}>");
+        self.buf.push('<');
+        self.buf.push_str(name);
+        self.buf.push('>');
         self
     }
 
     pub fn close(&mut self, name: &str) -> &mut Self {
-        let _ = write!(self.buf, "</{name}>");
+        self.buf.push_str("</");
+        self.buf.push_str(name);
+        self.buf.push('>');
         self
     }
 
