@@ -35,7 +35,9 @@ impl<'a> CatalogFilter<'a> {
 /// Renders the `listaCatalogoServizi` document (UTF-8, children unqualified). Services left
 /// without associations are dropped; an empty result is the empty root element.
 pub fn document_v2(snap: &Snapshot, f: &CatalogFilter<'_>) -> String {
-    let mut w = XmlOut::with_capacity(256 + snap.catalog.len() * 512);
+    // Sized for everything, so a large catalog is written without reallocating.
+    let associations: usize = snap.catalog.iter().map(|s| s.subjects.len()).sum();
+    let mut w = XmlOut::with_capacity(256 + snap.catalog.len() * 320 + associations * 320);
     w.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>");
     let mut open = false;
     for s in snap.catalog.iter().filter(|s| service_matches(s, f)) {
