@@ -11,7 +11,7 @@ mod common;
 #[allow(dead_code)]
 mod pki;
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -51,20 +51,20 @@ unsafe impl GlobalAlloc for Counting {
             ALLOCS.fetch_add(1, Ordering::Relaxed);
             ALLOC_BYTES.fetch_add(layout.size() as u64, Ordering::Relaxed);
         }
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.alloc(layout) }
+        // SAFETY: forwarded unchanged to mimalloc, the gateway's allocator.
+        unsafe { mimalloc::MiMalloc.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.dealloc(ptr, layout) }
+        // SAFETY: forwarded unchanged to mimalloc.
+        unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if COUNT_HERE.try_with(Cell::get).unwrap_or(false) {
             ALLOCS.fetch_add(1, Ordering::Relaxed);
             ALLOC_BYTES.fetch_add(new_size as u64, Ordering::Relaxed);
         }
-        // SAFETY: forwarded unchanged to the system allocator.
-        unsafe { System.realloc(ptr, layout, new_size) }
+        // SAFETY: forwarded unchanged to mimalloc.
+        unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
     }
 }
 
@@ -80,11 +80,9 @@ type ReallocFn = unsafe extern "C" fn(*mut std::ffi::c_void, usize) -> *mut std:
 type FreeFn = unsafe extern "C" fn(*mut std::ffi::c_void);
 type StrdupFn = unsafe extern "C" fn(*const std::ffi::c_char) -> *mut std::ffi::c_char;
 
+use libmimalloc_sys::{mi_free as free, mi_malloc as malloc, mi_realloc as realloc};
+
 extern "C" {
-    fn malloc(size: usize) -> *mut std::ffi::c_void;
-    fn realloc(p: *mut std::ffi::c_void, size: usize) -> *mut std::ffi::c_void;
-    fn free(p: *mut std::ffi::c_void);
-    fn strdup(s: *const std::ffi::c_char) -> *mut std::ffi::c_char;
     fn strlen(s: *const std::ffi::c_char) -> usize;
     fn xmlMemSetup(f: FreeFn, m: MallocFn, r: ReallocFn, s: StrdupFn) -> std::ffi::c_int;
 }
@@ -98,7 +96,7 @@ fn count_c(size: usize) {
 
 unsafe extern "C" fn counted_malloc(size: usize) -> *mut std::ffi::c_void {
     count_c(size);
-    // SAFETY: plain libc malloc.
+    // SAFETY: mimalloc's malloc, as the gateway gives libxml2.
     unsafe { malloc(size) }
 }
 
@@ -107,25 +105,34 @@ unsafe extern "C" fn counted_realloc(
     size: usize,
 ) -> *mut std::ffi::c_void {
     count_c(size);
-    // SAFETY: `p` came from these hooks (libc malloc).
+    // SAFETY: `p` came from mimalloc (these hooks or the gateway's own).
     unsafe { realloc(p, size) }
 }
 
 unsafe extern "C" fn counted_free(p: *mut std::ffi::c_void) {
-    // SAFETY: `p` came from these hooks (libc malloc).
+    // SAFETY: `p` came from mimalloc (these hooks or the gateway's own).
     unsafe { free(p) }
 }
 
 unsafe extern "C" fn counted_strdup(s: *const std::ffi::c_char) -> *mut std::ffi::c_char {
-    // SAFETY: libxml2 passes a NUL-terminated string.
-    count_c(unsafe { strlen(s) } + 1);
-    // SAFETY: as above.
-    unsafe { strdup(s) }
+    // SAFETY: libxml2 passes a NUL-terminated string; the copy includes the terminator.
+    unsafe {
+        let len = strlen(s) + 1;
+        count_c(len);
+        let copy = malloc(len).cast::<std::ffi::c_char>();
+        if !copy.is_null() {
+            std::ptr::copy_nonoverlapping(s, copy, len);
+        }
+        copy
+    }
 }
 
-/// Routes libxml2's allocations through the counting hooks; before any other libxml2 call.
+/// Routes libxml2's allocations through the counting hooks. The gateway's own initialisation
+/// (run first, by loading the contract) points libxml2 at mimalloc; these hooks count and
+/// forward to the same mimalloc, so blocks allocated before the switch are still freed right.
 fn count_libxml2_allocations() {
-    // SAFETY: called first thing in main, before libxml2 is initialised or used.
+    sanp_gateway::xsd::Contract::load().expect("contract");
+    // SAFETY: both hook sets allocate from mimalloc, so the switch is invisible to libxml2.
     let rc = unsafe {
         xmlMemSetup(
             counted_free,
@@ -363,6 +370,8 @@ where
 struct Proc {
     child: Child,
     name: String,
+    /// The gateway's admin listener (`host:port`), to read its request counters.
+    admin: Option<String>,
 }
 
 impl Proc {
@@ -459,6 +468,7 @@ fn spawn(name: &str, cmd: &mut Command) -> Proc {
     Proc {
         child,
         name: name.to_owned(),
+        admin: None,
     }
 }
 
@@ -488,7 +498,11 @@ impl Bench {
 
     /// Gateway settings on `port`: plain HTTP, or mutual TLS with the PSP certificate bound to
     /// the demo broker.
+    /// The demo station declares `thread_number` 4, which would cap calls in flight to it at 4
+    /// and answer the rest PPT_SUPERAMENTOSOGLIA: the local sample EC takes far more, so the
+    /// bench raises the cap, as an operator would for such an EC.
     fn gateway(&self, name: &str, port: u16, tls: bool, registry: &Path) -> Proc {
+        let admin = free_port();
         let listener = if tls {
             format!(
                 "[tls]\ncert_file = {:?}\nkey_file = {:?}\nclient_ca_file = {:?}\n\
@@ -503,19 +517,22 @@ impl Bench {
         };
         let settings = format!(
             "listen = \"127.0.0.1:{port}\"\nregistry = {:?}\nservice_schema_dir = {:?}\n{listener}\n\
-             [admin]\ndisabled = true\n[ec]\nstation_service = \"service_pof\"\n",
+             [admin]\nlisten = \"127.0.0.1:{admin}\"\n[ec]\nstation_service = \"service_pof\"\n\
+             [ec.stations.\"80000000001_01\"]\nmax_concurrent = 1024\n",
             registry.display().to_string(),
             common::repo().join("xsd/catalogo-servizi").display().to_string(),
         );
         let path = self.path(&format!("{name}.toml"));
         std::fs::write(&path, settings).expect("settings");
-        spawn(
+        let mut p = spawn(
             name,
             Command::new(gateway_bin())
                 .args(["serve", "--config"])
                 .arg(&path)
                 .env("RUST_LOG", "info"),
-        )
+        );
+        p.admin = Some(format!("127.0.0.1:{admin}"));
+        p
     }
 
     fn tls_args(&self) -> Vec<String> {
@@ -568,6 +585,8 @@ struct Run {
     errors: f64,
     cpu_us_per_req: f64,
     peak_rss: f64,
+    /// Share of the gateway's answers in the expected outcome / fault code.
+    expected: f64,
 }
 
 /// oha, installed by scripts/bench.sh (`cargo install oha`).
@@ -594,6 +613,42 @@ struct Target<'a> {
     url: String,
     proc: &'a Proc,
     tls: Option<&'a pki::TestPki>,
+    /// For the gateway: the `sanp_requests_total` series every answer must fall in.
+    expect: Option<String>,
+}
+
+/// The gateway's `sanp_requests_total` series, read from its admin listener.
+fn request_counters(admin: &str) -> Vec<(String, f64)> {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(admin) else {
+        return Vec::new();
+    };
+    let _ = s.write_all(b"GET /metrics HTTP/1.0\r\nHost: bench\r\n\r\n");
+    let mut text = String::new();
+    let _ = s.read_to_string(&mut text);
+    text.lines()
+        .filter(|l| l.starts_with("sanp_requests_total{"))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            Some((series.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Of the requests counted between two readings, the share in `series`.
+fn share(before: &[(String, f64)], after: &[(String, f64)], series: &str) -> f64 {
+    let value = |set: &[(String, f64)], name: &str| {
+        set.iter()
+            .find(|(s, _)| s == name)
+            .map(|(_, v)| *v)
+            .unwrap_or(0.0)
+    };
+    let total = |set: &[(String, f64)]| set.iter().map(|(_, v)| v).sum::<f64>();
+    let all = total(after) - total(before);
+    if all <= 0.0 {
+        return f64::NAN;
+    }
+    (value(after, series) - value(before, series)) / all
 }
 
 /// Runs oha against `target` for `duration` seconds (closed loop at `concurrency`, or at `rate`
@@ -616,9 +671,20 @@ fn load(target: &Target<'_>, body: &Path, action: &str, opts: &Options, rate: Op
         cmd.arg("--key").arg(&pki.psp_good.key);
     }
     cmd.arg(&target.url);
+    let counters_before = target.proc.admin.as_deref().map(request_counters);
     let cpu_before = target.proc.cpu();
     let out = cmd.output().expect("oha runs");
     let cpu = target.proc.cpu() - cpu_before;
+    let expected = match (
+        &target.expect,
+        &counters_before,
+        target.proc.admin.as_deref(),
+    ) {
+        (Some(series), Some(before), Some(admin)) => {
+            share(before, &request_counters(admin), series)
+        }
+        _ => f64::NAN,
+    };
     assert!(
         out.status.success(),
         "oha failed: {}",
@@ -640,9 +706,15 @@ fn load(target: &Target<'_>, body: &Path, action: &str, opts: &Options, rate: Op
         .unwrap_or_default();
     let ok = codes.get("200").and_then(Value::as_f64).unwrap_or(0.0);
     let all: f64 = codes.values().filter_map(Value::as_f64).sum();
+    // Requests still open when the time is up are cut by oha itself: not failures.
     let errors: f64 = v["errorDistribution"]
         .as_object()
-        .map(|m| m.values().filter_map(Value::as_f64).sum())
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| k.as_str() != "aborted due to deadline")
+                .filter_map(|(_, v)| v.as_f64())
+                .sum()
+        })
         .unwrap_or(0.0);
     Run {
         rps: v["summary"]["requestsPerSec"].as_f64().unwrap_or(0.0),
@@ -654,6 +726,7 @@ fn load(target: &Target<'_>, body: &Path, action: &str, opts: &Options, rate: Op
         errors,
         cpu_us_per_req: if all > 0.0 { cpu * 1e6 / all } else { f64::NAN },
         peak_rss: target.proc.peak_rss_mib(),
+        expected,
     }
 }
 
@@ -937,15 +1010,24 @@ async fn orchestrate(opts: Options) {
             let gw_body = bench.path(&format!("{}-gateway.xml", sc.name.replace(' ', "_")));
             std::fs::write(&gw_body, &sc.gateway_body).expect("body");
             let pki_ref = tls.then_some(&bench.pki);
+            let (outcome, fault) = match sc.expect {
+                "<outcome>OK</outcome>" => ("OK", ""),
+                code => ("KO", code),
+            };
             let gw_target = Target {
                 url: format!("{scheme_host}/node-for-psp/v1"),
                 proc: gw_here,
                 tls: pki_ref,
+                expect: Some(format!(
+                    "sanp_requests_total{{operation=\"{}\",outcome=\"{outcome}\",fault_code=\"{fault}\"}}",
+                    sc.action
+                )),
             };
             let base_target = Target {
                 url: base_url.clone(),
                 proc: &base,
                 tls: pki_ref,
+                expect: None,
             };
             // Warm both (connections, per-thread schema copies), then measure.
             let warm = Options {
@@ -972,6 +1054,16 @@ async fn orchestrate(opts: Options) {
                 gr.p99,
                 br.p99
             );
+            for (what, r) in [("closed loop", &g), ("fixed rate", &gr)] {
+                if r.expected.is_nan() || r.expected < 1.0 {
+                    eprintln!(
+                        "WARNING {} {what}: only {:.2}% of the gateway's answers were {}",
+                        sc.name,
+                        r.expected * 100.0,
+                        sc.expect
+                    );
+                }
+            }
             rows.push((sc.name, tls, sc.baseline, g, b, rate, gr, br));
             drop(base);
         }
@@ -1315,13 +1407,16 @@ fn write_report(
     let _ = writeln!(md, "## Throughput and latency\n");
     let _ = writeln!(
         md,
-        "| scenario | transport | gateway req/s | baseline | baseline req/s | ratio | gateway p50 / p99 / p99.9 ms | baseline p50 / p99 / p99.9 ms | gateway CPU µs/req | baseline CPU µs/req | gateway peak RSS MiB | requests (gateway + baseline) | non-200 + errors |"
+        "| scenario | transport | gateway req/s | baseline | baseline req/s | ratio | gateway p50 / p99 / p99.9 ms | baseline p50 / p99 / p99.9 ms | gateway CPU µs/req | baseline CPU µs/req | gateway peak RSS MiB | requests (gateway + baseline) | non-200 + errors | gateway answers as expected |"
     );
-    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    );
     for (name, tls, base, g, b, _, _, _) in rows {
         let _ = writeln!(
             md,
-            "| {name} | {} | {:.0} | {} | {:.0} | **{:.2}** | {:.2} / {:.2} / {:.2} | {:.2} / {:.2} / {:.2} | {:.0} | {:.0} | {:.1} | {:.0} | {:.0} |",
+            "| {name} | {} | {:.0} | {} | {:.0} | **{:.2}** | {:.2} / {:.2} / {:.2} | {:.2} / {:.2} / {:.2} | {:.0} | {:.0} | {:.1} | {:.0} | {:.0} | {:.2}% |",
             if *tls { "mTLS" } else { "HTTP" },
             g.rps,
             base.label(),
@@ -1338,6 +1433,7 @@ fn write_report(
             g.peak_rss,
             g.requests + b.requests,
             g.non_200 + g.errors + b.non_200 + b.errors,
+            g.expected * 100.0,
         );
     }
     let _ = writeln!(

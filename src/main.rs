@@ -53,6 +53,10 @@ enum Command {
 /// Exit code for unusable configuration (sysexits EX_CONFIG).
 const EX_CONFIG: u8 = 78;
 
+/// mimalloc: per-thread heaps for the few hundred small blocks each request allocates.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
