@@ -318,11 +318,18 @@ async fn forward(
             out = out.header(name, v);
         }
     }
-    let answer = match out.body(Full::new(body)) {
-        Ok(r) => client.request(r).await,
-        Err(_) => return status_only(StatusCode::BAD_REQUEST),
-    };
-    match answer {
+    match out.body(Full::new(body)) {
+        Ok(r) => relay(&client, r).await,
+        Err(_) => status_only(StatusCode::BAD_REQUEST),
+    }
+}
+
+/// Sends `req` upstream and hands back the whole answer, or 502.
+async fn relay(
+    client: &Client<HttpConnector, Full<Bytes>>,
+    req: Request<Full<Bytes>>,
+) -> Response<Full<Bytes>> {
+    match client.request(req).await {
         Ok(resp) => {
             let (parts, body) = resp.into_parts();
             let body = body
@@ -784,21 +791,7 @@ async fn capture_upstream_bodies(bench: &Bench, scenarios: &[(&str, Vec<u8>)]) -
                         out = out.header(k, v);
                     }
                 }
-                match client
-                    .request(out.body(Full::new(body)).expect("request"))
-                    .await
-                {
-                    Ok(resp) => {
-                        let (parts, body) = resp.into_parts();
-                        let body = body
-                            .collect()
-                            .await
-                            .map(|b| b.to_bytes())
-                            .unwrap_or_default();
-                        Response::from_parts(parts, Full::new(body))
-                    }
-                    Err(_) => status_only(StatusCode::BAD_GATEWAY),
-                }
+                relay(&client, out.body(Full::new(body)).expect("request")).await
             }
         }))
     };

@@ -29,6 +29,19 @@ async fn setup(behaviour: Behaviour, extra: &str) -> (TestEc, TestGateway, Value
     (ec, gw, registry)
 }
 
+/// A folder holding the conformance registry, its stations on `ec_port`, as `registry.json`.
+fn registry_dir(ec_port: u16) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut registry = conformance_registry();
+    point_stations_at(&mut registry, ec_port);
+    std::fs::write(
+        dir.path().join("registry.json"),
+        serde_json::to_vec(&registry).expect("json"),
+    )
+    .expect("write");
+    dir
+}
+
 fn metric(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
@@ -358,14 +371,7 @@ async fn settings_reload_applies_live_keys_and_reports_the_rest() {
         Box::new(ec::reply(ec::ok_answer())),
     ))
     .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut registry = conformance_registry();
-    point_stations_at(&mut registry, ec.port());
-    std::fs::write(
-        dir.path().join("registry.json"),
-        serde_json::to_vec(&registry).expect("json"),
-    )
-    .expect("write");
+    let dir = registry_dir(ec.port());
     let base = format!(
         "listen = \"127.0.0.1:0\"\nplain_http = true\nregistry = \"registry.json\"\nservice_schema_dir = {:?}\n",
         support::repo().join("xsd/catalogo-servizi").display().to_string()
@@ -537,14 +543,7 @@ async fn sigterm_drains_requests_in_flight_and_exits_zero() {
         Box::new(ec::reply(ec::ok_answer())),
     ))
     .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut registry = conformance_registry();
-    point_stations_at(&mut registry, ec.port());
-    std::fs::write(
-        dir.path().join("registry.json"),
-        serde_json::to_vec(&registry).expect("json"),
-    )
-    .expect("write");
+    let dir = registry_dir(ec.port());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("port")

@@ -190,6 +190,32 @@ fn shared_dir() -> tempfile::TempDir {
     dir
 }
 
+/// What both tests share: a folder the nginx workers can read, the sample EC, and the registry
+/// file every replica reads.
+struct Shared {
+    dir: tempfile::TempDir,
+    _ec: Proc,
+    registry: Value,
+    registry_path: PathBuf,
+}
+
+async fn shared() -> Shared {
+    let dir = shared_dir();
+    let ec_port = free_port();
+    let ec = sample_ec(ec_port);
+    until_listening(ec_port, "sample EC").await;
+    let mut registry = conformance_registry();
+    point_stations_at(&mut registry, ec_port);
+    let registry_path = dir.path().join("registry.json");
+    write_atomically(&registry_path, &registry);
+    Shared {
+        dir,
+        _ec: ec,
+        registry,
+        registry_path,
+    }
+}
+
 fn write_atomically(path: &Path, registry: &Value) {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, serde_json::to_vec(registry).expect("json")).expect("write");
@@ -226,14 +252,12 @@ async fn two_replicas_behind_nginx_reload_under_load_without_failures() {
     let Some(nginx_bin) = nginx(false) else {
         return;
     };
-    let dir = shared_dir();
-    let ec_port = free_port();
-    let _ec = sample_ec(ec_port);
-    until_listening(ec_port, "sample EC").await;
-    let mut registry = conformance_registry();
-    point_stations_at(&mut registry, ec_port);
-    let registry_path = dir.path().join("registry.json");
-    write_atomically(&registry_path, &registry);
+    let Shared {
+        dir,
+        _ec,
+        registry,
+        registry_path,
+    } = shared().await;
     let r1 = replica(dir.path(), "replica-1", &registry_path, "plain_http = true").await;
     let r2 = replica(dir.path(), "replica-2", &registry_path, "plain_http = true").await;
     let lb_port = free_port();
@@ -428,15 +452,13 @@ async fn mutual_tls_passes_through_the_stream_proxy_to_both_replicas() {
     let Some(nginx_bin) = nginx(true) else {
         return;
     };
-    let dir = shared_dir();
+    let Shared {
+        dir,
+        _ec,
+        registry_path,
+        ..
+    } = shared().await;
     let pki = TestPki::generate(dir.path());
-    let ec_port = free_port();
-    let _ec = sample_ec(ec_port);
-    until_listening(ec_port, "sample EC").await;
-    let mut registry = conformance_registry();
-    point_stations_at(&mut registry, ec_port);
-    let registry_path = dir.path().join("registry.json");
-    write_atomically(&registry_path, &registry);
     let tls = format!(
         "[tls]\ncert_file = {:?}\nkey_file = {:?}\nclient_ca_file = {:?}\n\
          [[psp_bindings]]\nbroker = \"BROKER_OK\"\nsha256 = [\"{}\"]\n",

@@ -133,24 +133,19 @@ fn push_value(line: &mut String, value: &str) {
     line.push('"');
 }
 
-/// RFC 3339 UTC with microseconds, from the civil-from-days algorithm (no time zone database).
+/// RFC 3339 UTC with microseconds (no time zone database).
 fn timestamp(line: &mut String, now: SystemTime) {
     let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs() as i64;
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let date = crate::registry::time::civil_from_days(days);
     let _ = write!(
         line,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        date.year,
+        date.month,
+        date.day,
         sod / 3600,
         sod % 3600 / 60,
         sod % 60,
