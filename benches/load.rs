@@ -513,6 +513,17 @@ impl Bench {
         self.dir.path().join(name)
     }
 
+    /// Writes the demo registry, its stations on `ec_port`, as `name`.
+    fn demo_registry(&self, name: &str, ec_port: u16) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(
+            &path,
+            serde_json::to_vec(&common::demo_registry(ec_port)).expect("json"),
+        )
+        .expect("registry");
+        path
+    }
+
     /// Gateway settings on `port`: plain HTTP, or mutual TLS with the PSP certificate bound to
     /// the demo broker.
     /// The demo station declares `thread_number` 4, which would cap calls in flight to it at 4
@@ -795,12 +806,7 @@ async fn capture_upstream_bodies(bench: &Bench, scenarios: &[(&str, Vec<u8>)]) -
             }
         }))
     };
-    let registry = bench.path("registry-tap.json");
-    std::fs::write(
-        &registry,
-        serde_json::to_vec(&common::demo_registry(tap_port)).expect("json"),
-    )
-    .expect("registry");
+    let registry = bench.demo_registry("registry-tap.json", tap_port);
     let port = free_port();
     let gw = bench.gateway("gateway-capture", port, false, &registry);
     until_listening(port, "capturing gateway").await;
@@ -877,12 +883,7 @@ async fn orchestrate(opts: Options) {
     .await;
 
     // The gateway over the demo registry, plain and mutual TLS.
-    let registry = bench.path("registry.json");
-    std::fs::write(
-        &registry,
-        serde_json::to_vec(&common::demo_registry(ec_port)).expect("json"),
-    )
-    .expect("registry");
+    let registry = bench.demo_registry("registry.json", ec_port);
     let gw_port = free_port();
     let gw = bench.gateway("gateway", gw_port, false, &registry);
     until_listening(gw_port, "gateway").await;

@@ -29,6 +29,28 @@ async fn setup(behaviour: Behaviour, extra: &str) -> (TestEc, TestGateway, Value
     (ec, gw, registry)
 }
 
+/// Installs `registry` as `version` with PSP_OK disabled, by file, and waits until it is in use.
+async fn disable_psp_ok(gw: &TestGateway, registry: &Value, version: &str) {
+    let mut next = registry.clone();
+    next["version"] = Value::from(version);
+    next["psps"]["PSP_OK"]["enabled"] = Value::from(false);
+    gw.replace_registry(&next);
+    eventually("the new registry is in use", || {
+        gw.gateway
+            .as_ref()
+            .is_some_and(|g| g.registry_version() == version)
+    })
+    .await;
+}
+
+/// An EC that answers OK after `ms` milliseconds.
+fn slow_ok(ms: u64) -> Behaviour {
+    Behaviour::Delay(
+        Duration::from_millis(ms),
+        Box::new(ec::reply(ec::ok_answer())),
+    )
+}
+
 /// A folder holding the conformance registry, its stations on `ec_port`, as `registry.json`.
 fn registry_dir(ec_port: u16) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -192,16 +214,7 @@ async fn registry_reloads_keep_the_last_good_snapshot() {
         refresh.body
     );
     // A good new version: PSP_OK disabled. Picked up without restart.
-    let mut next = registry.clone();
-    next["version"] = Value::from("1700000000000000043");
-    next["psps"]["PSP_OK"]["enabled"] = Value::from(false);
-    gw.replace_registry(&next);
-    eventually("the new registry is in use", || {
-        gw.gateway
-            .as_ref()
-            .is_some_and(|g| g.registry_version() == "1700000000000000043")
-    })
-    .await;
+    disable_psp_ok(&gw, &registry, "1700000000000000043").await;
     let r = gw.demand(&Demand::default().xml()).await;
     assert_eq!(r.fault().code, "PPT_PSP_DISABILITATO");
     assert!(metrics().reloads("registry", "file", true) >= 1);
@@ -222,14 +235,7 @@ async fn registry_reloads_keep_the_last_good_snapshot() {
 /// while a reload disables its PSP.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_in_flight_are_not_disturbed_by_a_reload() {
-    let (ec, gw, registry) = setup(
-        Behaviour::Delay(
-            Duration::from_millis(600),
-            Box::new(ec::reply(ec::ok_answer())),
-        ),
-        "registry_poll_interval_ms = 50\n",
-    )
-    .await;
+    let (ec, gw, registry) = setup(slow_ok(600), "registry_poll_interval_ms = 50\n").await;
     let slow = {
         let gw_url = gw.url.clone();
         tokio::spawn(async move {
@@ -247,16 +253,7 @@ async fn requests_in_flight_are_not_disturbed_by_a_reload() {
         !ec.received().is_empty()
     })
     .await;
-    let mut next = registry.clone();
-    next["version"] = Value::from("1700000000000000099");
-    next["psps"]["PSP_OK"]["enabled"] = Value::from(false);
-    gw.replace_registry(&next);
-    eventually("reloaded", || {
-        gw.gateway
-            .as_ref()
-            .is_some_and(|g| g.registry_version() == "1700000000000000099")
-    })
-    .await;
+    disable_psp_ok(&gw, &registry, "1700000000000000099").await;
     let a = slow.await.expect("join");
     assert!(a.body.contains("<outcome>OK</outcome>"), "{}", a.body);
     assert_eq!(a.header("x-registry-version"), Some("1700000000000000042"));
@@ -366,11 +363,7 @@ async fn the_configuration_service_is_polled_by_version() {
 /// `/config/refresh/ALL` reloads the settings too: live keys apply, the others are reported.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn settings_reload_applies_live_keys_and_reports_the_rest() {
-    let ec = TestEc::start(Behaviour::Delay(
-        Duration::from_millis(300),
-        Box::new(ec::reply(ec::ok_answer())),
-    ))
-    .await;
+    let ec = TestEc::start(slow_ok(300)).await;
     let dir = registry_dir(ec.port());
     let base = format!(
         "listen = \"127.0.0.1:0\"\nplain_http = true\nregistry = \"registry.json\"\nservice_schema_dir = {:?}\n",
@@ -411,14 +404,7 @@ async fn settings_reload_applies_live_keys_and_reports_the_rest() {
 /// once, in the operation's own response, and are counted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overload_is_answered_at_once_with_superamentosoglia() {
-    let (_ec, gw, _) = setup(
-        Behaviour::Delay(
-            Duration::from_millis(500),
-            Box::new(ec::reply(ec::ok_answer())),
-        ),
-        "[limits]\nmax_in_flight = 1\n",
-    )
-    .await;
+    let (_ec, gw, _) = setup(slow_ok(500), "[limits]\nmax_in_flight = 1\n").await;
     let first = {
         let url = gw.url.clone();
         tokio::spawn(async move {
@@ -538,11 +524,7 @@ async fn a_hanging_station_does_not_starve_the_others() {
 /// process exits 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_requests_in_flight_and_exits_zero() {
-    let ec = TestEc::start(Behaviour::Delay(
-        Duration::from_millis(1500),
-        Box::new(ec::reply(ec::ok_answer())),
-    ))
-    .await;
+    let ec = TestEc::start(slow_ok(1500)).await;
     let dir = registry_dir(ec.port());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
