@@ -69,8 +69,16 @@ impl Drop for Proc {
     }
 }
 
-async fn until_listening(port: u16, what: &str) {
+/// Waits until `proc` accepts connections on `port`; fails at once, with its exit status and
+/// `log` (if any), when the process has died instead.
+async fn until_listening(port: u16, what: &str, proc: &mut Proc, log: Option<&Path>) {
     for _ in 0..400 {
+        if let Ok(Some(status)) = proc.0.try_wait() {
+            let log = log
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .unwrap_or_default();
+            panic!("{what} exited ({status}) before listening on {port}: {log}");
+        }
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
@@ -81,6 +89,10 @@ async fn until_listening(port: u16, what: &str) {
     }
     panic!("{what} never listened on {port}");
 }
+
+/// The two tests run one after the other: each picks free ports by binding and releasing them,
+/// and run side by side they could be handed the same one.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_sanp-gateway")
@@ -115,7 +127,7 @@ async fn replica(dir: &Path, name: &str, registry: &Path, listener: &str) -> Rep
     );
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, settings).expect("replica settings");
-    let proc = Proc(
+    let mut proc = Proc(
         Command::new(bin())
             .args(["serve", "--config"])
             .arg(&path)
@@ -123,9 +135,9 @@ async fn replica(dir: &Path, name: &str, registry: &Path, listener: &str) -> Rep
             .spawn()
             .expect("replica starts"),
     );
-    until_listening(port, name).await;
+    until_listening(port, name, &mut proc, None).await;
     let admin = format!("http://127.0.0.1:{admin_port}");
-    until_listening(admin_port, name).await;
+    until_listening(admin_port, name, &mut proc, None).await;
     Replica {
         _proc: proc,
         port,
@@ -202,8 +214,8 @@ struct Shared {
 async fn shared() -> Shared {
     let dir = shared_dir();
     let ec_port = free_port();
-    let ec = sample_ec(ec_port);
-    until_listening(ec_port, "sample EC").await;
+    let mut ec = sample_ec(ec_port);
+    until_listening(ec_port, "sample EC", &mut ec, None).await;
     let mut registry = conformance_registry();
     point_stations_at(&mut registry, ec_port);
     let registry_path = dir.path().join("registry.json");
@@ -249,6 +261,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// and afterwards both replicas answer with the new snapshot.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_behind_nginx_reload_under_load_without_failures() {
+    let _serial = SERIAL.lock().await;
     let Some(nginx_bin) = nginx(false) else {
         return;
     };
@@ -264,7 +277,7 @@ async fn two_replicas_behind_nginx_reload_under_load_without_failures() {
     // Test-only: nginx names the replica that answered, to attribute each answer.
     let served_by =
         "proxy_pass http://sanp_gateway;\n        add_header X-Upstream $upstream_addr always;";
-    let _nginx = start_nginx(
+    let mut nginx = start_nginx(
         dir.path(),
         &nginx_bin,
         "sanp-gateway.conf",
@@ -275,7 +288,13 @@ async fn two_replicas_behind_nginx_reload_under_load_without_failures() {
             ("proxy_pass http://sanp_gateway;", served_by.to_owned()),
         ],
     );
-    until_listening(lb_port, "nginx").await;
+    until_listening(
+        lb_port,
+        "nginx",
+        &mut nginx,
+        Some(&dir.path().join("error.log")),
+    )
+    .await;
     let lb = format!("http://127.0.0.1:{lb_port}");
     let old = registry["version"].as_str().expect("version").to_owned();
     let new = "1700000000000009999".to_owned();
@@ -449,6 +468,7 @@ async fn two_replicas_behind_nginx_reload_under_load_without_failures() {
 /// to another broker is refused by whichever replica takes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_tls_passes_through_the_stream_proxy_to_both_replicas() {
+    let _serial = SERIAL.lock().await;
     let Some(nginx_bin) = nginx(true) else {
         return;
     };
@@ -470,7 +490,7 @@ async fn mutual_tls_passes_through_the_stream_proxy_to_both_replicas() {
     let r1 = replica(dir.path(), "replica-1", &registry_path, &tls).await;
     let r2 = replica(dir.path(), "replica-2", &registry_path, &tls).await;
     let lb_port = free_port();
-    let _nginx = start_nginx(
+    let mut nginx = start_nginx(
         dir.path(),
         &nginx_bin,
         "sanp-gateway-stream.conf",
@@ -480,7 +500,13 @@ async fn mutual_tls_passes_through_the_stream_proxy_to_both_replicas() {
             ("listen 443;", format!("listen 127.0.0.1:{lb_port};")),
         ],
     );
-    until_listening(lb_port, "nginx").await;
+    until_listening(
+        lb_port,
+        "nginx",
+        &mut nginx,
+        Some(&dir.path().join("error.log")),
+    )
+    .await;
     let lb = format!("https://localhost:{lb_port}");
     let good = TestGateway::client_for(&lb)
         .with_client(tls_client_config(Some(&pki.ca), Some(&pki.psp_good)));

@@ -442,9 +442,16 @@ impl CompiledSchema {
                 pctxt,
                 xml.as_ptr().cast(),
                 len,
-                c"noname.xml".as_ptr(),
-                // The transport hands over UTF-8 whatever the XML declaration claims.
-                c"UTF-8".as_ptr(),
+                // No base URL: nothing is resolved against it (and none is made up per call).
+                ptr::null(),
+                // The transport hands over UTF-8 whatever the XML declaration claims. Naming the
+                // encoding runs every byte through a UTF-8 converter, so it is named only when a
+                // declaration claims another one; otherwise UTF-8 is libxml2's default.
+                if declares_other_than_utf8(xml) {
+                    c"UTF-8".as_ptr()
+                } else {
+                    ptr::null()
+                },
                 INSTANCE_OPTIONS,
             );
             if doc.is_null() {
@@ -505,6 +512,32 @@ impl Drop for CompiledSchema {
             xmlSchemaFree(self.ptr.as_ptr());
         }
     }
+}
+
+/// Whether a leading XML declaration names an encoding other than UTF-8.
+fn declares_other_than_utf8(xml: &[u8]) -> bool {
+    let head = &xml[..xml.len().min(256)];
+    if !head.starts_with(b"<?xml") {
+        return false;
+    }
+    let Some(end) = head.iter().position(|b| *b == b'>') else {
+        return true;
+    };
+    let decl = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
+    let Some(at) = decl.find("encoding") else {
+        return false;
+    };
+    let value = decl[at + "encoding".len()..]
+        .trim_start()
+        .trim_start_matches('=')
+        .trim_start()
+        .trim_start_matches(['"', '\''])
+        .split(['"', '\''])
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_owned();
+    !matches!(value.as_str(), "utf-8" | "utf8")
 }
 
 /// Why a document did not validate.
