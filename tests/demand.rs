@@ -569,6 +569,16 @@ async fn service_data_are_validated_against_the_service_schema() {
         ("00042", support::tassa_auto("AB345CD")),
         ("00043", b64(passport)),
         ("00045", b64(fishing)),
+        // MIME-style line breaks inside the base64 (xs:base64Binary allows them).
+        (
+            "00042",
+            support::tassa_auto("AB345CD")
+                .as_bytes()
+                .chunks(20)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect::<Vec<_>>()
+                .join("\r\n"),
+        ),
     ] {
         let r = gw
             .demand(

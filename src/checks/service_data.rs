@@ -109,12 +109,18 @@ pub fn check_service_data(
     b64: &str,
     limits: &Limits,
 ) -> Result<(), ServiceDataError> {
-    let compact: String = b64
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n'))
-        .collect();
+    // Line breaks inside the base64 are tolerated; most PSPs send none, so no copy then.
+    let is_blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let compact: std::borrow::Cow<'_, [u8]> = if b64.as_bytes().iter().any(is_blank) {
+        b64.bytes()
+            .filter(|b| !is_blank(b))
+            .collect::<Vec<u8>>()
+            .into()
+    } else {
+        b64.as_bytes().into()
+    };
     let bytes = base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
+        .decode(&compact)
         .map_err(|e| ServiceDataError::NotBase64(e.to_string()))?;
     let xml = std::str::from_utf8(&bytes).map_err(|_| ServiceDataError::NotUtf8)?;
     // The same screen as the envelope: no DTDs, entities or unbounded nesting in nested documents.

@@ -292,6 +292,12 @@ fn push_text(
 /// in a Rust string). libxml2 would refuse them later; refusing here keeps every unreadable
 /// document a router fault.
 fn check_chars(s: &str) -> Result<(), XmlError> {
+    // Almost always: no control characters and no 0xEF lead byte (U+F000..U+FFFF) at all.
+    if s.bytes()
+        .all(|b| (b >= 0x20 && b != 0xEF) || b == b'\t' || b == b'\n' || b == b'\r')
+    {
+        return Ok(());
+    }
     match s
         .chars()
         .find(|c| matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}'))
