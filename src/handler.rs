@@ -227,6 +227,18 @@ impl Request<'_> {
         Failure::Overload(e)
     }
 
+    /// What both notice operations do once the checks have issued a permit: the service data
+    /// against the service's schema (the Node's step 14), then the station.
+    async fn fulfil(
+        &self,
+        permit: &NoticePermit,
+        psp: &str,
+        b64: &str,
+    ) -> Result<StationNotice, Failure> {
+        self.service_data(permit, b64)?;
+        self.call(permit, psp, b64).await
+    }
+
     fn service_data(&self, permit: &NoticePermit, b64: &str) -> Result<(), Failure> {
         if self.settings.service_data == ServiceDataMode::PassThrough {
             return Ok(());
@@ -397,9 +409,8 @@ async fn demand(r: &Request<'_>) -> Reply {
         )
         .map_err(Failure::Check)?;
         o.station = Some(permit.station().code.clone());
-        r.service_data(&permit, &req.service_data_b64)?;
         let answer = r
-            .call(&permit, &req.caller.psp, &req.service_data_b64)
+            .fulfil(&permit, &req.caller.psp, &req.service_data_b64)
             .await?;
         r.as_notice(&permit, answer).map(Success::Notice)
     }
@@ -451,9 +462,8 @@ async fn numero_avviso(r: &Request<'_>) -> Reply {
         )
         .map_err(Failure::Check)?;
         o.station = Some(permit.station().code.clone());
-        r.service_data(&permit, &req.service_data_b64)?;
         let answer = r
-            .call(&permit, &req.caller.psp, &req.service_data_b64)
+            .fulfil(&permit, &req.caller.psp, &req.service_data_b64)
             .await?;
         let notice = r.as_legacy(&permit, answer)?;
         Ok(Success::LegacyNotice {

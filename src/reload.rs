@@ -68,28 +68,23 @@ async fn poll_tls_files(gw: Arc<Gateway>) {
     loop {
         tick.tick().await;
         if let Some(tls) = &gw.tls {
-            match tls.reload_if_changed() {
-                Ok(true) => {
-                    gw.metrics.reloaded("listener_tls", "file", true);
-                    tracing::info!("listener TLS files reloaded");
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    gw.metrics.reloaded("listener_tls", "file", false);
-                    tracing::warn!(error = %e, "listener TLS files changed but are unusable; keeping the previous ones");
-                }
-            }
+            report(&gw, "listener_tls", tls.reload_if_changed());
         }
-        match gw.ec.reload_if_changed() {
-            Ok(true) => {
-                gw.metrics.reloaded("station_tls", "file", true);
-                tracing::info!("station TLS files reloaded");
-            }
-            Ok(false) => {}
-            Err(e) => {
-                gw.metrics.reloaded("station_tls", "file", false);
-                tracing::warn!(error = %e, "station TLS files changed but are unusable; keeping the previous ones");
-            }
+        report(&gw, "station_tls", gw.ec.reload_if_changed());
+    }
+}
+
+/// Counts and logs the outcome of one TLS files check (`Ok(false)`: nothing changed).
+fn report(gw: &Gateway, what: &'static str, outcome: Result<bool, impl std::fmt::Display>) {
+    match outcome {
+        Ok(true) => {
+            gw.metrics.reloaded(what, "file", true);
+            tracing::info!(what, "TLS files reloaded");
+        }
+        Ok(false) => {}
+        Err(e) => {
+            gw.metrics.reloaded(what, "file", false);
+            tracing::warn!(what, error = %e, "TLS files changed but are unusable; keeping the previous ones");
         }
     }
 }

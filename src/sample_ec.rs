@@ -97,13 +97,7 @@ async fn answer(state: &State, req: Request<Incoming>) -> Response<Full<Bytes>> 
         Err(e) => {
             return xml(
                 StatusCode::OK,
-                ko(
-                    Primitive::Sanp3,
-                    "PAA_SINTASSI_XSD",
-                    "Errore di sintassi XSD.",
-                    "-",
-                    &e.to_string(),
-                ),
+                syntax_ko(Primitive::Sanp3, "-", &e.to_string()),
             )
         }
     };
@@ -154,25 +148,11 @@ fn demand(state: &State, env: &Envelope, body: &[u8]) -> String {
     let p = Primitive::Sanp3;
     let payload = match env.payload(PA_FOR_NODE_NS, "paDemandPaymentNoticeRequest") {
         Ok(payload) => payload,
-        Err(e) => {
-            return ko(
-                p,
-                "PAA_SINTASSI_XSD",
-                "Errore di sintassi XSD.",
-                "-",
-                &e.to_string(),
-            )
-        }
+        Err(e) => return syntax_ko(p, "-", &e.to_string()),
     };
     let id_pa = payload.child_text("idPA").unwrap_or("-").to_owned();
     if let Err(e) = state.contract.pa_for_node.validate(body) {
-        return ko(
-            p,
-            "PAA_SINTASSI_XSD",
-            "Errore di sintassi XSD.",
-            &id_pa,
-            &e.to_string(),
-        );
+        return syntax_ko(p, &id_pa, &e.to_string());
     }
     let data = service_data(payload, "datiSpecificiServizioRequest");
     if data.contains(KO_MARKER) {
@@ -225,24 +205,10 @@ fn legacy(state: &State, env: &Envelope, body: &[u8]) -> String {
         .to_owned();
     let payload = match env.payload(PPT_NS, "paaChiediNumeroAvviso") {
         Ok(payload) => payload,
-        Err(e) => {
-            return ko(
-                p,
-                "PAA_SINTASSI_XSD",
-                "Errore di sintassi XSD.",
-                &id_pa,
-                &e.to_string(),
-            )
-        }
+        Err(e) => return syntax_ko(p, &id_pa, &e.to_string()),
     };
     if let Err(e) = state.contract.legacy_pa.validate(body) {
-        return ko(
-            p,
-            "PAA_SINTASSI_XSD",
-            "Errore di sintassi XSD.",
-            &id_pa,
-            &e.to_string(),
-        );
+        return syntax_ko(p, &id_pa, &e.to_string());
     }
     let data = service_data(payload, "datiSpecificiServizio");
     if data.contains(KO_MARKER) {
@@ -268,6 +234,11 @@ fn legacy(state: &State, env: &Envelope, body: &[u8]) -> String {
         .close("datiPagamentoPA")
         .raw("</paaChiediNumeroAvvisoRisposta></ppt:paaChiediNumeroAvvisoRisposta>");
     soap::envelope::wrap(&w.finish())
+}
+
+/// The EC's syntax KO (PAA_SINTASSI_XSD) with `detail` as its description.
+fn syntax_ko(p: Primitive, id: &str, detail: &str) -> String {
+    ko(p, "PAA_SINTASSI_XSD", "Errore di sintassi XSD.", id, detail)
 }
 
 fn ko(p: Primitive, code: &str, string: &str, id: &str, description: &str) -> String {

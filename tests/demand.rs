@@ -39,11 +39,7 @@ async fn ok_answer_is_mapped_to_the_psp_and_the_ec_gets_the_nodes_request() {
         ("companyName", "Ente Conformita"),
         ("officeName", "Ufficio tributi"),
     ];
-    let got: Vec<(&str, &str)> = r
-        .leaves
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let got: Vec<(&str, &str)> = support::pairs(&r.leaves);
     assert_eq!(
         got, expected,
         "allCCP is dropped, detailDescription becomes paymentNote"
@@ -68,11 +64,7 @@ async fn ok_answer_is_mapped_to_the_psp_and_the_ec_gets_the_nodes_request() {
         sent.element_ns,
         "http://pagopa-api.pagopa.gov.it/pa/paForNode.xsd"
     );
-    let sent: Vec<(&str, &str)> = sent
-        .leaves
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let sent: Vec<(&str, &str)> = support::pairs(&sent.leaves);
     assert_eq!(
         sent,
         [

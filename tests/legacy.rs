@@ -120,11 +120,7 @@ async fn numero_avviso_maps_the_ec_answer_and_sends_the_nodes_request() {
     let (ec, gw) = setup(ec::reply(legacy_ok()), |_| {}, "").await;
     let req = Legacy::default();
     let r = gw.numero_avviso(&req.xml()).await;
-    let got: Vec<(&str, &str)> = r
-        .leaves
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let got: Vec<(&str, &str)> = support::pairs(&r.leaves);
     assert_eq!(
         got,
         [
@@ -452,11 +448,7 @@ async fn demand_to_a_legacy_station_is_bridged_when_enabled() {
             .xml(),
         )
         .await;
-    let got: Vec<(&str, &str)> = r
-        .leaves
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let got: Vec<(&str, &str)> = support::pairs(&r.leaves);
     assert_eq!(
         got,
         [
@@ -563,11 +555,7 @@ async fn legacy_request_to_a_sanp3_station_is_bridged_when_enabled() {
         ..Legacy::default()
     };
     let r = gw.numero_avviso(&req.xml()).await;
-    let got: Vec<(&str, &str)> = r
-        .leaves
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let got: Vec<(&str, &str)> = support::pairs(&r.leaves);
     assert_eq!(
         got,
         [

@@ -102,14 +102,7 @@ pub fn check_demand(
         bridging,
     )?;
     check_domain_enabled(snap, &ss.subject)?;
-    let station = station_chain(snap, ss)?;
-    Ok(NoticePermit {
-        subject_service_id: ss.id.clone(),
-        ec_domain: ss.subject.clone(),
-        service: service.clone(),
-        station: station.clone(),
-        primitive,
-    })
+    permit(snap, ss, service, primitive)
 }
 
 /// nodoChiediNumeroAvviso: service → version → EC → (EC, service) association → validity →
@@ -154,6 +147,16 @@ pub fn check_numero_avviso(
     if !ss.active_at(now) {
         return Err(CheckError::ServiceNotActive(ss.id.clone()));
     }
+    permit(snap, ss, service, primitive)
+}
+
+/// The last checks of both chains (the association's station and EC broker), then the permit.
+fn permit(
+    snap: &Snapshot,
+    ss: &SubjectService,
+    service: &Service,
+    primitive: Primitive,
+) -> Result<NoticePermit, CheckError> {
     let station = station_chain(snap, ss)?;
     Ok(NoticePermit {
         subject_service_id: ss.id.clone(),

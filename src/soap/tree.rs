@@ -116,6 +116,21 @@ impl XmlError {
     }
 }
 
+/// The `encoding` of a leading XML declaration, lower-cased (`<?xml version="1.0" encoding="…"?>`).
+pub fn declared_encoding(bytes: &[u8]) -> Option<String> {
+    let head = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if !head.starts_with(b"<?xml") {
+        return None;
+    }
+    let end = head.iter().take(256).position(|b| *b == b'>')?;
+    let decl = std::str::from_utf8(&head[..end]).ok()?;
+    let rest = &decl[decl.find("encoding")? + "encoding".len()..];
+    let rest = rest.trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let value = rest[1..].split(quote).next()?;
+    Some(value.trim().to_ascii_lowercase())
+}
+
 /// Reads `xml` (UTF-8) into its root element.
 pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
     let mut reader = NsReader::from_reader(xml);
@@ -324,6 +339,20 @@ mod tests {
 
     fn read(s: &str) -> Result<Element, XmlError> {
         parse(s.as_bytes(), &Limits::default())
+    }
+
+    #[test]
+    fn finds_the_declared_encoding() {
+        assert_eq!(
+            declared_encoding(b"<?xml version='1.0' encoding='ISO-8859-1'?><a/>").as_deref(),
+            Some("iso-8859-1")
+        );
+        assert_eq!(
+            declared_encoding(b"<?xml version=\"1.0\" encoding = \"utf-8\" ?>"),
+            Some("utf-8".into())
+        );
+        assert_eq!(declared_encoding(b"<?xml version=\"1.0\"?><a/>"), None);
+        assert_eq!(declared_encoding(b"<a/>"), None);
     }
 
     #[test]

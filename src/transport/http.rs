@@ -195,7 +195,7 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<Vec<u8>, Rout
             }
         })?
         .to_bytes();
-    let declared = declared_encoding(&bytes);
+    let declared = crate::soap::tree::declared_encoding(&bytes);
     let charset = match (charset, declared) {
         (Some(c), Some(d)) if canonical_charset(&c) != canonical_charset(&d) => {
             return Err(RouterError::CharsetMismatch {
@@ -208,21 +208,6 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<Vec<u8>, Rout
         (None, d) => d,
     };
     to_utf8(&bytes, charset.as_deref())
-}
-
-/// The `encoding` of a leading XML declaration, lower-cased (`<?xml version="1.0" encoding="…"?>`).
-fn declared_encoding(bytes: &[u8]) -> Option<String> {
-    let head = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if !head.starts_with(b"<?xml") {
-        return None;
-    }
-    let end = head.iter().take(256).position(|b| *b == b'>')?;
-    let decl = std::str::from_utf8(&head[..end]).ok()?;
-    let rest = &decl[decl.find("encoding")? + "encoding".len()..];
-    let rest = rest.trim_start().strip_prefix('=')?.trim_start();
-    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    let value = rest[1..].split(quote).next()?;
-    Some(value.trim().to_ascii_lowercase())
 }
 
 /// Aliases of the charsets we decode, so that `utf8` and `UTF-8` agree.
@@ -300,17 +285,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_the_declared_encoding() {
-        assert_eq!(
-            declared_encoding(b"<?xml version='1.0' encoding='ISO-8859-1'?><a/>").as_deref(),
-            Some("iso-8859-1")
-        );
-        assert_eq!(
-            declared_encoding(b"<?xml version=\"1.0\" encoding = \"utf-8\" ?>"),
-            Some("utf-8".into())
-        );
-        assert_eq!(declared_encoding(b"<?xml version=\"1.0\"?><a/>"), None);
-        assert_eq!(declared_encoding(b"<a/>"), None);
+    fn charset_aliases_agree() {
         assert_eq!(canonical_charset("utf8"), canonical_charset("utf-8"));
     }
 

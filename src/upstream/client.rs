@@ -204,21 +204,13 @@ impl EcClients {
         tcp.enforce_http(false);
         tcp.set_nodelay(true);
         tcp.set_connect_timeout(Some(self.connect_timeout));
-        let builder = Client::builder(TokioExecutor::new());
+        // Kept-alive connections to stations, closed after 30 s idle.
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(32);
         let client = match &key.proxy {
-            None => HttpClient::Direct(
-                builder
-                    .clone()
-                    .pool_idle_timeout(Duration::from_secs(30))
-                    .pool_max_idle_per_host(32)
-                    .build(
-                        hyper_rustls::HttpsConnectorBuilder::new()
-                            .with_tls_config(config)
-                            .https_or_http()
-                            .enable_http1()
-                            .wrap_connector(tcp),
-                    ),
-            ),
+            None => HttpClient::Direct(builder.build(https(config, tcp))),
             Some((host, port, auth)) => {
                 let proxy_uri: Uri = format!("http://{}:{port}", bracket(host))
                     .parse()
@@ -228,19 +220,7 @@ impl EcClients {
                     let value = HeaderValue::from_str(auth).map_err(|e| e.to_string())?;
                     tunnel = tunnel.with_auth(value);
                 }
-                HttpClient::Proxied(
-                    builder
-                        .clone()
-                        .pool_idle_timeout(Duration::from_secs(30))
-                        .pool_max_idle_per_host(32)
-                        .build(
-                            hyper_rustls::HttpsConnectorBuilder::new()
-                                .with_tls_config(config)
-                                .https_or_http()
-                                .enable_http1()
-                                .wrap_connector(tunnel),
-                        ),
-                )
+                HttpClient::Proxied(builder.build(https(config, tunnel)))
             }
         };
         pools.insert(key, client.clone());
@@ -256,6 +236,15 @@ fn proxy_authorization(p: &Proxy) -> Option<String> {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
     ))
+}
+
+/// HTTPS (or plain HTTP, as the station's protocol says) over `inner`, with `config`.
+fn https<C>(config: rustls::ClientConfig, inner: C) -> HttpsConnector<C> {
+    hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(inner)
 }
 
 fn bracket(host: &str) -> String {

@@ -516,28 +516,16 @@ impl Drop for CompiledSchema {
 
 /// Whether a leading XML declaration names an encoding other than UTF-8.
 fn declares_other_than_utf8(xml: &[u8]) -> bool {
-    let head = &xml[..xml.len().min(256)];
+    let head = xml.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(xml);
     if !head.starts_with(b"<?xml") {
         return false;
     }
-    let Some(end) = head.iter().position(|b| *b == b'>') else {
+    // A declaration whose end the reader does not see: name the encoding, to be safe.
+    if !head.iter().take(256).any(|b| *b == b'>') {
         return true;
-    };
-    let decl = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
-    let Some(at) = decl.find("encoding") else {
-        return false;
-    };
-    let value = decl[at + "encoding".len()..]
-        .trim_start()
-        .trim_start_matches('=')
-        .trim_start()
-        .trim_start_matches(['"', '\''])
-        .split(['"', '\''])
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_owned();
-    !matches!(value.as_str(), "utf-8" | "utf8")
+    }
+    crate::soap::tree::declared_encoding(xml)
+        .is_some_and(|e| !matches!(e.as_str(), "utf-8" | "utf8"))
 }
 
 /// Why a document did not validate.

@@ -298,6 +298,14 @@ impl TestGateway {
     }
 }
 
+/// `leaves` as `(path, text)` string slices, for comparing with a literal table.
+pub fn pairs(leaves: &[(String, String)]) -> Vec<(&str, &str)> {
+    leaves
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
 /// Asserts HTTP 200, the SOAP content type, validity against the official schemas and the
 /// operation's own response element, and returns the parsed response.
 pub fn business(a: Answer, element: &str) -> Response {
