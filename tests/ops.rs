@@ -538,7 +538,9 @@ async fn sigterm_drains_requests_in_flight_and_exits_zero() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sanp-gateway"))
         .args(["serve", "--config"])
         .arg(dir.path().join("gateway.toml"))
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
+        .env_remove("SANP_LOG_FORMAT")
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("start");
     let url = format!("http://127.0.0.1:{port}");
@@ -565,9 +567,32 @@ async fn sigterm_drains_requests_in_flight_and_exits_zero() {
         "the request in flight completed: {}",
         r.raw
     );
-    let exit = tokio::task::spawn_blocking(move || child.wait())
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output())
         .await
         .expect("join")
         .expect("wait");
-    assert_eq!(exit.code(), Some(0));
+    assert_eq!(out.status.code(), Some(0));
+    // The batched log writer lost nothing: the request's line, then the very last line, written
+    // on the way out.
+    let log = String::from_utf8_lossy(&out.stdout);
+    let served = log
+        .lines()
+        .find(|l| l.contains(" INFO request served "))
+        .unwrap_or_else(|| panic!("no request line in {log}"));
+    for field in [
+        "operation=demandPaymentNotice",
+        "psp=PSP_OK",
+        "station=77777777777_01",
+        "outcome=OK",
+        "fault_code=\"\"",
+    ] {
+        assert!(served.contains(field), "{field} in {served}");
+    }
+    assert!(!log.contains("Password01"), "no password in the log");
+    assert!(
+        log.lines()
+            .last()
+            .is_some_and(|l| l.contains("gateway stopped drained=true")),
+        "{log}"
+    );
 }
