@@ -535,7 +535,7 @@ async fn sigterm_drains_requests_in_flight_and_exits_zero() {
         support::repo().join("xsd/catalogo-servizi").display().to_string()
     );
     std::fs::write(dir.path().join("gateway.toml"), settings).expect("settings");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_sanp-gateway"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_sanp-gateway"))
         .args(["serve", "--config"])
         .arg(dir.path().join("gateway.toml"))
         .env("RUST_LOG", "info")
