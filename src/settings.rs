@@ -55,6 +55,7 @@ struct RawSettings {
     admin: RawAdmin,
     registry_poll_interval_ms: Option<u64>,
     registry_url: Option<RawRegistryUrl>,
+    public_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -201,6 +202,10 @@ pub struct Settings {
     pub registry_poll_interval: Option<Duration>,
     /// An api-config-cache style source polled for new registry versions.
     pub registry_url: Option<RegistryUrl>,
+    /// Scheme and authority (and optional path prefix) the gateway is reached at from outside,
+    /// used in the published WSDL when a proxy or balancer sits in front; `None`: taken from the
+    /// request (`Host` and the listener's own scheme).
+    pub public_url: Option<String>,
 }
 
 /// `GET {url}/id` gives `{"version": …}`; `GET {url}` the document when the version changed.
@@ -340,6 +345,23 @@ pub enum SettingsError {
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_EC_TIMEOUT_MS: u64 = 7_000;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Checks a `public_url`: `http(s)://authority[/prefix]`, nothing that would need escaping in a
+/// WSDL attribute, no query or fragment; returned without a trailing slash.
+fn public_url(u: &str) -> Result<String, String> {
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"))
+        .ok_or_else(|| format!("{u:?} is not an http(s) URL"))?;
+    let authority = rest.split('/').next().unwrap_or("");
+    let sane = |c: char| c.is_ascii_alphanumeric() || "-._~:[]/%".contains(c);
+    if authority.is_empty() || !rest.chars().all(sane) {
+        return Err(format!(
+            "{u:?} must be http(s)://host[:port][/path] without query, fragment or user info"
+        ));
+    }
+    Ok(u.trim_end_matches('/').to_owned())
+}
 
 impl Settings {
     pub fn load(path: &Path) -> Result<Self, SettingsError> {
@@ -606,6 +628,10 @@ impl Settings {
                 Some(0) => None,
                 other => Some(ms("registry_poll_interval_ms", other.unwrap_or(1_000))?),
             },
+            public_url: match raw.public_url {
+                None => None,
+                Some(u) => Some(public_url(&u).map_err(|p| invalid("public_url", p))?),
+            },
             registry_url: match raw.registry_url {
                 None => None,
                 Some(u) => {
@@ -713,6 +739,27 @@ mod tests {
         assert_eq!(s.limits.max_body_bytes, 1024 * 1024);
         assert!(s.ec.tls.system_roots);
         assert!(!s.client_auth());
+    }
+
+    #[test]
+    fn public_url_is_an_http_base_without_query_or_user_info() {
+        let s = plain("public_url = \"https://sanp.psp.example:443/gw/\"\n").expect("valid");
+        assert_eq!(
+            s.public_url.as_deref(),
+            Some("https://sanp.psp.example:443/gw")
+        );
+        assert_eq!(plain("").expect("valid").public_url, None);
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https://a/b?c=d",
+            "https://u:p@host",
+            "https://host/\\\"x",
+            "https://host/#f",
+        ] {
+            let e = plain(&format!("public_url = {bad:?}\n")).expect_err(bad);
+            assert!(e.to_string().contains("public_url"), "{bad}: {e}");
+        }
     }
 
     #[test]

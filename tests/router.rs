@@ -268,6 +268,32 @@ async fn other_methods_are_405() {
     assert_eq!(gw.send(req).await.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
+/// Behind a TLS-terminating balancer the published addresses are the configured public ones.
+#[tokio::test]
+async fn wsdl_addresses_follow_public_url_behind_a_proxy() {
+    let ec = TestEc::start(ec::reply(ec::ok_answer())).await;
+    let mut registry = conformance_registry();
+    point_stations_at(&mut registry, ec.port());
+    let gw = TestGateway::start(&registry, "public_url = \"https://sanp.psp.example/gw/\"\n").await;
+    let a = gw.get("/node-for-psp/v1?wsdl").await;
+    assert_eq!(a.status, StatusCode::OK);
+    let doc = roxmltree::Document::parse(&a.body).expect("WSDL is XML");
+    let address = doc
+        .descendants()
+        .find(|n| n.has_tag_name(("http://schemas.xmlsoap.org/wsdl/soap/", "address")))
+        .and_then(|n| n.attribute("location"));
+    assert_eq!(address, Some("https://sanp.psp.example/gw/node-for-psp/v1"));
+    let imports: Vec<&str> = doc
+        .descendants()
+        .filter_map(|n| n.attribute("schemaLocation"))
+        .collect();
+    assert_eq!(
+        imports,
+        ["https://sanp.psp.example/gw/node-for-psp/v1?xsd=nodeForPsp.xsd"]
+    );
+    assert!(!a.body.contains(&gw.url), "{}", a.body);
+}
+
 /// `?wsdl` serves the project's WSDL addressed to this gateway; its schemas resolve from there.
 #[tokio::test]
 async fn wsdl_and_schemas_are_published_with_this_gateways_address() {

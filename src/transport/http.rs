@@ -28,7 +28,14 @@ pub async fn route(
     match *req.method() {
         Method::POST => soap(gw, req, identity).await,
         Method::GET | Method::HEAD => {
-            wsdl::serve(req.uri(), req.headers(), scheme, gw.settings().listen)
+            let settings = gw.settings();
+            wsdl::serve(
+                req.uri(),
+                req.headers(),
+                scheme,
+                settings.listen,
+                settings.public_url.as_deref(),
+            )
         }
         _ => {
             let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "SOAP requests use POST\n");

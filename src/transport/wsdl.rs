@@ -73,9 +73,20 @@ const XSDS: &[(&str, &str)] = &[
 ];
 
 /// Answers `?wsdl`, `?wsdl=<name>` and `?xsd=<file>`; anything else is 404.
-pub fn serve(uri: &Uri, headers: &HeaderMap, scheme: &str, listen: SocketAddr) -> Response<Body> {
+/// The addresses in them are `public_url` + the request path when configured, else built from the
+/// request's `Host` and the listener's scheme.
+pub fn serve(
+    uri: &Uri,
+    headers: &HeaderMap,
+    scheme: &str,
+    listen: SocketAddr,
+    public_url: Option<&str>,
+) -> Response<Body> {
     let query = uri.query().unwrap_or("");
-    let base = format!("{scheme}://{}{}", authority(headers, listen), uri.path());
+    let base = match public_url {
+        Some(public) => format!("{public}{}", uri.path()),
+        None => format!("{scheme}://{}{}", authority(headers, listen), uri.path()),
+    };
     for pair in query.split('&') {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match key {
