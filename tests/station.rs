@@ -144,6 +144,66 @@ async fn defective_ec_answers_are_errore_response() {
     }
 }
 
+/// An EC writing Latin-1 is read as it declares it (Content-Type, else the XML declaration),
+/// like PSP requests; undecodable or contradictory answers are defective.
+#[tokio::test]
+async fn ec_answers_are_decoded_per_their_declared_charset() {
+    let (ec, gw) = setup(ec::reply(ec::ok_answer()), "").await;
+    let latin1 = |s: &str| -> Vec<u8> {
+        s.chars()
+            .map(|c| u8::try_from(u32::from(c)).expect("Latin-1 text"))
+            .collect()
+    };
+    let answer = ec::ok_answer().replace("Ente Conformita", "Città di Forlì");
+    let declared = format!("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>{answer}");
+    let readable = [
+        ("text/xml; charset=ISO-8859-1", latin1(&answer)),
+        ("text/xml", latin1(&declared)),
+        ("text/xml; charset=latin1", latin1(&declared)),
+        ("text/xml", answer.clone().into_bytes()),
+    ];
+    for (content_type, body) in readable {
+        ec.set(Behaviour::Bytes {
+            content_type: content_type.into(),
+            body,
+        });
+        let r = gw.demand(&Demand::default().xml()).await;
+        assert_eq!(r.outcome, "OK", "{content_type}: {}", r.raw);
+        assert_eq!(
+            r.get("companyName"),
+            Some("Città di Forlì"),
+            "{content_type}"
+        );
+    }
+    let defective = [
+        ("text/xml; charset=UTF-8", latin1(&answer), "UTF-8"),
+        ("text/xml", latin1(&answer), "UTF-8"),
+        ("text/xml; charset=UTF-8", latin1(&declared), "iso-8859-1"),
+        (
+            "text/xml; charset=utf-16",
+            answer.clone().into_bytes(),
+            "utf-16",
+        ),
+    ];
+    for (content_type, body, needle) in defective {
+        ec.set(Behaviour::Bytes {
+            content_type: content_type.into(),
+            body,
+        });
+        let r = gw.demand(&Demand::default().xml()).await;
+        let f = r.fault();
+        assert_eq!(
+            f.code, "PPT_STAZIONE_INT_PA_ERRORE_RESPONSE",
+            "{content_type}"
+        );
+        let d = f.description.clone().unwrap_or_default();
+        assert!(
+            d.starts_with("Stazione 77777777777_01: risposta non valida") && d.contains(needle),
+            "{content_type}: {d}"
+        );
+    }
+}
+
 /// TRES_PDPN_61: an EC KO becomes PPT_ERRORE_EMESSO_DA_PAA with the EC as `id`; brokers with the
 /// extended fault bean get the EC's own fault in `original*`, others get it in `description`.
 #[tokio::test]

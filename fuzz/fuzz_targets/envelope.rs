@@ -6,8 +6,8 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use sanp_gateway::message::NODE_FOR_PSP_NS;
+use sanp_gateway::soap::charset::decode;
 use sanp_gateway::soap::{tree, Envelope, Limits};
-use sanp_gateway::transport::http::to_utf8;
 use sanp_gateway::xsd::Contract;
 
 fn contract() -> &'static Contract {
@@ -17,9 +17,9 @@ fn contract() -> &'static Contract {
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits::default();
-    // Both charsets the gateway decodes: UTF-8 (checked) and Latin-1 (always decodable).
+    // UTF-8 (checked) and Latin-1 (always decodable), or whatever the XML declaration names.
     for charset in [None, Some("iso-8859-1")] {
-        let Ok(bytes) = to_utf8(data, charset) else { continue };
+        let Ok(bytes) = decode(bytes::Bytes::copy_from_slice(data), charset) else { continue };
         let Ok(root) = tree::parse(&bytes, &limits) else { continue };
         let env = Envelope::new(root);
         let _ = env.first_payload_name();

@@ -7,7 +7,7 @@ use http::StatusCode;
 
 use crate::checks::{CheckError, OverloadError, ServiceDataError};
 use crate::message::MissingField;
-use crate::soap::{ShapeError, SoapFault, XmlError};
+use crate::soap::{CharsetError, ShapeError, SoapFault, XmlError};
 use crate::upstream::{EcFault, UpstreamError};
 use crate::xsd;
 
@@ -380,12 +380,8 @@ fn upstream_bean(station: &str, e: &UpstreamError) -> FaultBean {
 pub enum RouterError {
     #[error("unreadable XML: {0}")]
     Unreadable(XmlError),
-    #[error("body is not valid {charset}")]
-    Charset { charset: String },
-    #[error("unsupported charset {0}")]
-    UnsupportedCharset(String),
-    #[error("XML declaration says {declared}, Content-Type says {transport}")]
-    CharsetMismatch { declared: String, transport: String },
+    #[error("{0}")]
+    Charset(CharsetError),
     #[error("no operation in SOAPAction or Body")]
     NoOperation,
     #[error("unknown SOAPAction {0:?}")]
@@ -403,9 +399,9 @@ impl RouterError {
     pub fn reason(&self) -> &'static str {
         match self {
             RouterError::Unreadable(e) => e.class(),
-            RouterError::Charset { .. } => "charset",
-            RouterError::UnsupportedCharset(_) => "unsupported_charset",
-            RouterError::CharsetMismatch { .. } => "charset_mismatch",
+            RouterError::Charset(CharsetError::Undecodable(_)) => "charset",
+            RouterError::Charset(CharsetError::Unsupported(_)) => "unsupported_charset",
+            RouterError::Charset(CharsetError::Mismatch { .. }) => "charset_mismatch",
             RouterError::NoOperation => "no_operation",
             RouterError::UnknownAction(_) => "unknown_action",
             RouterError::TooLarge(_) => "too_large",
@@ -431,7 +427,9 @@ pub fn router_fault(e: &RouterError) -> (StatusCode, SoapFault) {
                 "Errore richiesta non leggibile".into(),
             ),
         ),
-        RouterError::Charset { charset } | RouterError::UnsupportedCharset(charset) => (
+        RouterError::Charset(
+            CharsetError::Undecodable(charset) | CharsetError::Unsupported(charset),
+        ) => (
             StatusCode::BAD_REQUEST,
             fault(
                 "PPT_SYSTEM_ERROR",
@@ -439,10 +437,10 @@ pub fn router_fault(e: &RouterError) -> (StatusCode, SoapFault) {
                 format!("Error, data encoding is not {charset}"),
             ),
         ),
-        RouterError::CharsetMismatch {
+        RouterError::Charset(CharsetError::Mismatch {
             declared,
             transport,
-        } => (
+        }) => (
             StatusCode::BAD_REQUEST,
             fault(
                 "PPT_SYSTEM_ERROR",

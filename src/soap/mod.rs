@@ -1,10 +1,12 @@
 //! SOAP envelope stage: read request bytes into an element tree and locate the payload.
 
+pub mod charset;
 pub mod envelope;
 pub mod fault;
 pub mod tree;
 pub mod write;
 
+pub use charset::CharsetError;
 pub use envelope::{Envelope, ShapeError, SOAP11_NS};
 pub use fault::SoapFault;
 pub use tree::{Element, Limits, XmlError};

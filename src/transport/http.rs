@@ -13,6 +13,7 @@ use crate::handler::{self, Reply};
 use crate::observe::RequestLabels;
 use crate::pki::ClientIdentity;
 use crate::respond::{router_fault, RouterError};
+use crate::soap::charset;
 
 pub type Body = Full<Bytes>;
 
@@ -170,10 +171,14 @@ fn log_reply(reply: &Reply, path: &str, request_id: &str, elapsed_ms: f64) {
 }
 
 /// Reads the body within the size limit and returns it as UTF-8 bytes.
-async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<Vec<u8>, RouterError> {
+async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<Bytes, RouterError> {
     let settings = gw.settings();
     let limit = settings.limits.max_body_bytes;
-    let charset = charset(req.headers());
+    let charset = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(charset::from_content_type);
     if let Some(len) = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -202,69 +207,7 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<Vec<u8>, Rout
             }
         })?
         .to_bytes();
-    let declared = crate::soap::tree::declared_encoding(&bytes);
-    let charset = match (charset, declared) {
-        (Some(c), Some(d)) if canonical_charset(&c) != canonical_charset(&d) => {
-            return Err(RouterError::CharsetMismatch {
-                declared: d,
-                transport: c,
-            })
-        }
-        // Content-Type wins (RFC 7303); without it, the XML declaration decides.
-        (Some(c), _) => Some(c),
-        (None, d) => d,
-    };
-    to_utf8(&bytes, charset.as_deref())
-}
-
-/// Aliases of the charsets we decode, so that `utf8` and `UTF-8` agree.
-fn canonical_charset(c: &str) -> String {
-    match c {
-        "utf8" => "utf-8".into(),
-        "latin1" | "latin-1" | "iso8859-1" => "iso-8859-1".into(),
-        "ascii" => "us-ascii".into(),
-        other => other.into(),
-    }
-}
-
-/// The `charset` parameter of Content-Type, lower-cased.
-fn charset(headers: &HeaderMap) -> Option<String> {
-    let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
-    ct.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches('"').to_ascii_lowercase())
-    })
-}
-
-/// Decodes the body per its declared charset (UTF-8 when none), as the Node does.
-pub fn to_utf8(bytes: &[u8], charset: Option<&str>) -> Result<Vec<u8>, RouterError> {
-    match charset.unwrap_or("utf-8") {
-        "utf-8" | "utf8" => {
-            let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-            std::str::from_utf8(bytes).map_err(|_| RouterError::Charset {
-                charset: "UTF-8".into(),
-            })?;
-            Ok(bytes.to_vec())
-        }
-        "us-ascii" | "ascii" => {
-            if bytes.is_ascii() {
-                Ok(bytes.to_vec())
-            } else {
-                Err(RouterError::Charset {
-                    charset: "US-ASCII".into(),
-                })
-            }
-        }
-        // Every byte is a character in Latin-1, so decoding cannot fail.
-        "iso-8859-1" | "latin1" | "iso8859-1" | "latin-1" => Ok(bytes
-            .iter()
-            .map(|b| char::from(*b))
-            .collect::<String>()
-            .into_bytes()),
-        other => Err(RouterError::UnsupportedCharset(other.to_owned())),
-    }
+    charset::decode(bytes, charset.as_deref()).map_err(RouterError::Charset)
 }
 
 pub fn xml(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {
@@ -285,31 +228,4 @@ pub fn plain(status: StatusCode, body: &'static str) -> Response<Body> {
         HeaderValue::from_static("text/plain; charset=UTF-8"),
     );
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn charset_aliases_agree() {
-        assert_eq!(canonical_charset("utf8"), canonical_charset("utf-8"));
-    }
-
-    #[test]
-    fn decodes_declared_charsets() {
-        assert_eq!(to_utf8(b"\xEF\xBB\xBF<a/>", None), Ok(b"<a/>".to_vec()));
-        assert_eq!(
-            to_utf8(b"<a>\xe8</a>", Some("iso-8859-1")),
-            Ok("<a>è</a>".as_bytes().to_vec())
-        );
-        assert!(matches!(
-            to_utf8(b"<a>\xe8</a>", None),
-            Err(RouterError::Charset { .. })
-        ));
-        assert!(matches!(
-            to_utf8(b"<a/>", Some("utf-16")),
-            Err(RouterError::UnsupportedCharset(_))
-        ));
-    }
 }

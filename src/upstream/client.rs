@@ -38,6 +38,8 @@ pub struct SoapPost<'a> {
 #[derive(Debug)]
 pub struct HttpAnswer {
     pub status: StatusCode,
+    /// The `charset` of the answer's Content-Type, lower-cased.
+    pub charset: Option<String>,
     pub body: Bytes,
 }
 
@@ -164,6 +166,11 @@ impl EcClients {
         }
         .map_err(|e| unreachable(error_chain(&e)))?;
         let status = response.status();
+        let charset = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::soap::charset::from_content_type);
         let body = Limited::new(response.into_body(), max_bytes)
             .collect()
             .await
@@ -177,7 +184,11 @@ impl EcClients {
                 }
             })?
             .to_bytes();
-        Ok(HttpAnswer { status, body })
+        Ok(HttpAnswer {
+            status,
+            charset,
+            body,
+        })
     }
 
     fn client(&self, profile: &str, proxy: Option<&Proxy>) -> Result<HttpClient, String> {

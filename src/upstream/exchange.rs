@@ -80,7 +80,14 @@ async fn exchange_inner(
         Ok(Err(TransportError::TooLarge(n))) => return Err(UpstreamError::TooLarge(n)),
         Ok(Ok(a)) => a,
     };
-    let parsed = soap::tree::parse(&answer.body, ctx.limits).map(Envelope::new);
+    // Read as the EC declared it (Content-Type, else the XML declaration), like PSP requests.
+    let text = soap::charset::decode(answer.body, answer.charset.as_deref());
+    let parsed = match &text {
+        Ok(t) => soap::tree::parse(t, ctx.limits)
+            .map(Envelope::new)
+            .map_err(AnswerDefect::NotXml),
+        Err(e) => Err(AnswerDefect::Charset(e.clone())),
+    };
     // A SOAP Fault is "the station could not serve us", whatever the status code.
     if let Ok(env) = &parsed {
         if let Some(fault) = soap_fault(env) {
@@ -90,11 +97,9 @@ async fn exchange_inner(
     if !answer.status.is_success() {
         return Err(UpstreamError::HttpStatus(answer.status.as_u16()));
     }
-    let envelope = parsed.map_err(|e| UpstreamError::BadAnswer(AnswerDefect::NotXml(e)))?;
-    Ok(Delivered {
-        envelope,
-        raw: answer.body,
-    })
+    let envelope = parsed.map_err(UpstreamError::BadAnswer)?;
+    let raw = text.map_err(|e| UpstreamError::BadAnswer(AnswerDefect::Charset(e)))?;
+    Ok(Delivered { envelope, raw })
 }
 
 fn soap_fault(env: &Envelope) -> Option<UpstreamError> {

@@ -26,6 +26,8 @@ use crate::settings::StationService;
 pub enum AnswerDefect {
     #[error("not readable XML: {0}")]
     NotXml(soap::XmlError),
+    #[error("not readable text: {0}")]
+    Charset(soap::CharsetError),
     #[error("{0}")]
     Shape(ShapeError),
     #[error("schema violation {0}")]

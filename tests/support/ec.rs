@@ -15,6 +15,8 @@ use tokio::net::{TcpListener, TcpStream};
 pub enum Behaviour {
     /// Answer with this status and body (`text/xml`).
     Reply { status: u16, body: String },
+    /// Answer 200 with exactly these bytes and this Content-Type.
+    Bytes { content_type: String, body: Vec<u8> },
     /// Wait (tokio time, so paused clocks apply), then behave as the inner behaviour.
     Delay(Duration, Box<Behaviour>),
     /// Read the request, then reset the connection without answering.
@@ -191,6 +193,16 @@ async fn act_generic<S: AsyncRead + AsyncWrite + Unpin>(tcp: &mut S, mut b: Beha
                 );
                 let _ = tcp.write_all(head.as_bytes()).await;
                 let _ = tcp.write_all(body.as_bytes()).await;
+                let _ = tcp.shutdown().await;
+                return;
+            }
+            Behaviour::Bytes { content_type, body } => {
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = tcp.write_all(head.as_bytes()).await;
+                let _ = tcp.write_all(&body).await;
                 let _ = tcp.shutdown().await;
                 return;
             }
