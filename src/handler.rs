@@ -202,6 +202,15 @@ impl Request<'_> {
         schema
             .validate(self.raw)
             .map_err(|e| Failure::Syntax(SyntaxError::Schema(e)))?;
+        // The Node's validator refuses an empty base64Binary (SIN_DPNR_25); libxml2 does not.
+        if let Some(field) = op.base64_field() {
+            if payload
+                .child_text(field)
+                .is_some_and(|t| t.trim_matches([' ', '\t', '\r', '\n']).is_empty())
+            {
+                return Err(Failure::Syntax(SyntaxError::EmptyBase64(field)));
+            }
+        }
         Ok(payload)
     }
 

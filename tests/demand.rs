@@ -452,6 +452,24 @@ async fn syntax_errors_are_business_kos() {
             "datiSpecificiServizio",
         ),
         (
+            "SIN_DPNR_25 empty datiSpecificiServizio",
+            Demand {
+                data: String::new(),
+                ..Demand::default()
+            }
+            .xml(),
+            "[datiSpecificiServizio] - valore base64Binary vuoto",
+        ),
+        (
+            "blank datiSpecificiServizio",
+            Demand {
+                data: " \n\t ".into(),
+                ..Demand::default()
+            }
+            .xml(),
+            "datiSpecificiServizio",
+        ),
+        (
             "SIN_DPNR_26 duplicated idPSP",
             support::nfp_envelope(&payload.replace(
                 "<idPSP>PSP_OK</idPSP>",

@@ -210,6 +210,15 @@ async fn numero_avviso_faults_follow_the_nodes_order() {
             "PPT_SINTASSI_EXTRAXSD",
         ),
         (
+            "empty service data, before the caller checks",
+            Legacy {
+                psp: "NOPE".into(),
+                data: String::new(),
+                ..Legacy::default()
+            },
+            "PPT_SINTASSI_EXTRAXSD",
+        ),
+        (
             "unknown PSP",
             Legacy {
                 psp: "NOPE".into(),

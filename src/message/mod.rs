@@ -55,6 +55,16 @@ impl Operation {
         }
     }
 
+    /// The request's `xsd:base64Binary` field, which must not be empty.
+    pub fn base64_field(self) -> Option<&'static str> {
+        match self {
+            Operation::DemandPaymentNotice | Operation::NodoChiediNumeroAvviso => {
+                Some("datiSpecificiServizio")
+            }
+            Operation::NodoChiediCatalogoServiziV2 | Operation::NodoChiediCatalogoServizi => None,
+        }
+    }
+
     pub fn namespace(self) -> &'static str {
         match self {
             Operation::DemandPaymentNotice | Operation::NodoChiediCatalogoServiziV2 => {

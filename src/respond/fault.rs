@@ -136,6 +136,9 @@ pub enum SyntaxError {
     Schema(xsd::Invalid),
     #[error("{0}")]
     Missing(MissingField),
+    /// A base64 field that is empty (or blank): the Node's schema refuses it, libxml2's accepts it.
+    #[error("{0} is empty")]
+    EmptyBase64(&'static str),
 }
 
 /// Every way a business operation can end in KO.
@@ -186,7 +189,9 @@ impl Failure {
                 | ServiceDataError::NotUtf8
                 | ServiceDataError::NoSchema(_),
             )
-            | Failure::Syntax(SyntaxError::Shape(_) | SyntaxError::Missing(_))
+            | Failure::Syntax(
+                SyntaxError::Shape(_) | SyntaxError::Missing(_) | SyntaxError::EmptyBase64(_),
+            )
             | Failure::Check(_)
             | Failure::Upstream { .. }
             | Failure::Ec { .. }
@@ -224,6 +229,9 @@ fn syntax_description(e: &SyntaxError) -> String {
         }
         SyntaxError::Schema(invalid) => format!("Errore validazione XML {invalid}"),
         SyntaxError::Missing(m) => format!("Errore validazione XML - {m}"),
+        SyntaxError::EmptyBase64(field) => {
+            format!("Errore validazione XML [{field}] - valore base64Binary vuoto")
+        }
     }
 }
 
