@@ -292,7 +292,8 @@ impl Request<'_> {
         let _slot = self
             .gw
             .admission
-            .enter_station(&station.code, limit)
+            .enter_station(&station.code, limit, self.settings.ec.station_wait)
+            .await
             .map_err(|e| self.shed(e))?;
         let ctx = self.call_context();
         let upstream = |error: UpstreamError| Failure::Upstream {

@@ -115,6 +115,7 @@ struct RawEc {
     station_service: Option<StationService>,
     legacy_station_service: Option<StationService>,
     max_response_bytes: Option<usize>,
+    station_wait_ms: Option<u64>,
     ca_file: Option<PathBuf>,
     system_roots: Option<bool>,
     #[serde(default)]
@@ -281,6 +282,8 @@ pub struct EcSettings {
     pub station_tls: BTreeMap<String, TlsProfile>,
     /// Calls in flight allowed per station (default: the registry's `thread_number`).
     pub station_concurrency: BTreeMap<String, usize>,
+    /// How long a call waits for one of a busy station's slots before it is refused.
+    pub station_wait: Duration,
 }
 
 impl EcSettings {
@@ -589,6 +592,10 @@ impl Settings {
             station_timeouts,
             station_tls,
             station_concurrency,
+            station_wait: match raw.ec.station_wait_ms {
+                Some(0) => Duration::ZERO,
+                other => ms("ec.station_wait_ms", other.unwrap_or(1_000))?,
+            },
         };
         Ok(Settings {
             listen,
@@ -734,6 +741,9 @@ mod tests {
         assert_eq!(s.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(s.registry, PathBuf::from("/etc/sanp/r.json"));
         assert_eq!(s.ec.timeout, Duration::from_secs(7));
+        assert_eq!(s.ec.station_wait, Duration::from_secs(1));
+        let no_wait = plain("[ec]\nstation_wait_ms = 0\n").expect("valid");
+        assert_eq!(no_wait.ec.station_wait, Duration::ZERO);
         assert_eq!(s.ec.station_service, StationService::ServicePof);
         assert_eq!(s.service_data, ServiceDataMode::Validate);
         assert_eq!(s.limits.max_body_bytes, 1024 * 1024);

@@ -520,6 +520,40 @@ async fn a_hanging_station_does_not_starve_the_others() {
     stuck.abort();
 }
 
+/// A station allowed one call at a time (`thread_number` 1 is common) serves a short burst in
+/// turn: a call waits for the busy slot within `ec.station_wait_ms`, and only beyond is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_to_a_busy_station_wait_for_a_slot_within_a_bound() {
+    let ec = TestEc::start(slow_ok(300)).await;
+    let mut registry = conformance_registry();
+    point_stations_at(&mut registry, ec.port());
+    registry["stations"]["77777777777_01"]["thread_number"] = Value::from(1);
+    let gw = TestGateway::start(&registry, "[ec]\nstation_wait_ms = 2000\n").await;
+    let started = std::time::Instant::now();
+    let calls: Vec<_> = (0..3)
+        .map(|_| {
+            let url = gw.url.clone();
+            tokio::spawn(async move {
+                TestGateway::client_for(&url)
+                    .demand(&Demand::default().xml())
+                    .await
+            })
+        })
+        .collect();
+    for c in calls {
+        let r = c.await.expect("join");
+        assert_eq!(r.outcome, "OK", "{}", r.raw);
+    }
+    // One at a time: the EC never saw two calls at once, so three took three EC delays.
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(ec.received().len(), 3);
+    assert_eq!(gw.metrics().shed_count("station_busy"), 0);
+}
+
 /// SIGTERM on the real binary: it stops accepting, the slow request in flight completes, and the
 /// process exits 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

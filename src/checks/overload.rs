@@ -1,12 +1,14 @@
-//! Admission under load: a global in-flight cap, per-PSP rate limits and per-station
-//! concurrency, each answered at once with the Node's PPT_SUPERAMENTOSOGLIA instead of queueing.
+//! Admission under load: a global in-flight cap and per-PSP rate limits answered at once with the
+//! Node's PPT_SUPERAMENTOSOGLIA, and per-station concurrency with a short bounded wait.
 //!
 //! Limits are read from the settings at each check, so they can change while running.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 /// Why a request was turned away.
@@ -31,23 +33,39 @@ impl OverloadError {
     }
 }
 
-/// Holds one unit of a counter; gives it back when dropped.
+/// Holds one unit of a counter; gives it back when dropped (and wakes one waiter, if any).
 #[derive(Debug)]
-pub struct Slot(Arc<AtomicUsize>);
+pub struct Slot {
+    counter: Arc<AtomicUsize>,
+    freed: Option<Arc<Notify>>,
+}
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.counter.fetch_sub(1, Ordering::AcqRel);
+        if let Some(freed) = &self.freed {
+            freed.notify_one();
+        }
     }
 }
 
-fn take(counter: &Arc<AtomicUsize>, limit: usize) -> Option<Slot> {
+fn take(counter: &Arc<AtomicUsize>, limit: usize, freed: Option<&Arc<Notify>>) -> Option<Slot> {
     let before = counter.fetch_add(1, Ordering::AcqRel);
     if before >= limit {
         counter.fetch_sub(1, Ordering::AcqRel);
         return None;
     }
-    Some(Slot(counter.clone()))
+    Some(Slot {
+        counter: counter.clone(),
+        freed: freed.cloned(),
+    })
+}
+
+/// The calls in flight toward one station, and a signal when one ends.
+#[derive(Debug, Default)]
+struct StationGate {
+    calls: Arc<AtomicUsize>,
+    freed: Arc<Notify>,
 }
 
 #[derive(Debug)]
@@ -60,7 +78,7 @@ struct Bucket {
 #[derive(Debug, Default)]
 pub struct Admission {
     in_flight: Arc<AtomicUsize>,
-    stations: Mutex<HashMap<String, Arc<AtomicUsize>>>,
+    stations: Mutex<HashMap<String, Arc<StationGate>>>,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
@@ -71,22 +89,42 @@ impl Admission {
     }
 
     pub fn enter(&self, limit: usize) -> Result<Slot, OverloadError> {
-        take(&self.in_flight, limit).ok_or(OverloadError::InFlight { limit })
+        take(&self.in_flight, limit, None).ok_or(OverloadError::InFlight { limit })
     }
 
-    /// A call slot toward `station` (station codes come from the registry: the map is bounded).
-    pub fn enter_station(&self, station: &str, limit: usize) -> Result<Slot, OverloadError> {
-        let counter = {
+    /// A call slot toward `station` (station codes come from the registry: the map is bounded),
+    /// waiting up to `wait` for one to free up: a station allowed one call at a time (a common
+    /// `thread_number`) then serves short bursts in turn, while a hung station holds at most
+    /// `limit` connections and its callers give up after `wait`.
+    pub async fn enter_station(
+        &self,
+        station: &str,
+        limit: usize,
+        wait: Duration,
+    ) -> Result<Slot, OverloadError> {
+        let gate = {
             let mut map = self
                 .stations
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             map.entry(station.to_owned()).or_default().clone()
         };
-        take(&counter, limit).ok_or_else(|| OverloadError::StationBusy {
-            station: station.to_owned(),
-            limit,
-        })
+        let deadline = Instant::now() + wait;
+        loop {
+            // Registered before the attempt, so a slot freed in between is not missed.
+            let freed = gate.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            if let Some(slot) = take(&gate.calls, limit, Some(&gate.freed)) {
+                return Ok(slot);
+            }
+            if tokio::time::timeout_at(deadline, freed).await.is_err() {
+                return Err(OverloadError::StationBusy {
+                    station: station.to_owned(),
+                    limit,
+                });
+            }
+        }
     }
 
     /// Token bucket per PSP (only PSPs that passed the registry checks get a bucket, so the map
@@ -129,11 +167,45 @@ mod tests {
         assert!(a.enter(2).is_ok());
         drop(two);
         assert_eq!(a.in_flight(), 0);
-        let s = a.enter_station("S", 1).expect("station slot");
-        assert!(a.enter_station("S", 1).is_err());
-        assert!(a.enter_station("T", 1).is_ok(), "stations are independent");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn station_slots_are_waited_for_within_a_bound() {
+        let a = Arc::new(Admission::default());
+        let none = Duration::ZERO;
+        let s = a.enter_station("S", 1, none).await.expect("station slot");
+        assert!(a.enter_station("S", 1, none).await.is_err());
+        assert!(
+            a.enter_station("T", 1, none).await.is_ok(),
+            "stations are independent"
+        );
+        // A waiter gets the slot as soon as it is freed, within its bound.
+        let waiter = {
+            let a = a.clone();
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let slot = a.enter_station("S", 1, Duration::from_secs(1)).await;
+                (slot.is_ok(), started.elapsed())
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
         drop(s);
-        assert!(a.enter_station("S", 1).is_ok());
+        let (ok, waited) = waiter.await.expect("join");
+        assert!(ok);
+        assert_eq!(waited, Duration::from_millis(300));
+        // Nobody frees it: refused once the bound has passed.
+        let held = a.enter_station("S", 1, none).await.expect("free again");
+        let started = Instant::now();
+        let refused = a.enter_station("S", 1, Duration::from_secs(1)).await;
+        assert_eq!(
+            refused.err(),
+            Some(OverloadError::StationBusy {
+                station: "S".into(),
+                limit: 1
+            })
+        );
+        assert_eq!(started.elapsed(), Duration::from_secs(1));
+        drop(held);
     }
 
     #[tokio::test(start_paused = true)]
