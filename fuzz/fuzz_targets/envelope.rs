@@ -1,5 +1,6 @@
 //! Fuzzes what every request goes through before any business check: charset decoding, the
-//! screened XML reader, the envelope shape, and libxml2 validation of what the screen accepted.
+//! screened XML reader, the envelope shape, and libxml2 validation of what the screen accepted,
+//! which must agree with the tree-based validity proofs (`xsd::fast`).
 #![no_main]
 
 use std::sync::OnceLock;
@@ -8,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use sanp_gateway::message::NODE_FOR_PSP_NS;
 use sanp_gateway::soap::charset::decode;
 use sanp_gateway::soap::{tree, Envelope, Limits};
-use sanp_gateway::xsd::Contract;
+use sanp_gateway::xsd::{fast, Contract};
 
 fn contract() -> &'static Contract {
     static C: OnceLock<Contract> = OnceLock::new();
@@ -24,7 +25,15 @@ fuzz_target!(|data: &[u8]| {
         let env = Envelope::new(root);
         let _ = env.first_payload_name();
         let _ = env.payload(NODE_FOR_PSP_NS, "demandPaymentNoticeRequest");
-        // The screen accepted it: libxml2 must not crash on it either.
-        let _ = contract().node_for_psp.validate(&bytes);
+        // The screen accepted it: libxml2 must not crash on it either, and must agree with
+        // every validity proof made without it.
+        let request = contract().node_for_psp.validate(&bytes);
+        if fast::demand_request(&env.root) {
+            assert!(request.is_ok(), "proven but invalid: {request:?}");
+        }
+        if fast::pa_demand_answer(&env.root) {
+            let answer = contract().pa_for_node.validate(&bytes);
+            assert!(answer.is_ok(), "proven but invalid: {answer:?}");
+        }
     }
 });

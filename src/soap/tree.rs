@@ -38,6 +38,11 @@ pub struct Element {
     /// Character data directly inside this element (entities resolved, CDATA included).
     pub text: String,
     pub children: Vec<Element>,
+    /// Read without anything a strict XML parser might judge differently from this reader: no
+    /// attributes (namespace declarations aside), CDATA, comments, carriage returns, `]]>` in
+    /// text, or names beyond plain ASCII; on the root, nothing of the kind around it either.
+    /// Only such elements can be proven schema-valid without libxml2 (see `xsd::fast`).
+    pub plain: bool,
 }
 
 impl Element {
@@ -137,6 +142,8 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
     let mut elements = 0usize;
+    // Whether everything outside the root (declaration, comments) is plain too.
+    let mut plain_prolog = true;
     loop {
         let event = reader
             .read_event()
@@ -165,18 +172,28 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
                 None => return Err(XmlError::Malformed("unmatched end tag".into())),
             },
             Event::Text(text) => {
+                if text.contains(&b'\r') || text.windows(3).any(|w| w == b"]]>") {
+                    not_plain(&mut stack, &mut plain_prolog);
+                }
                 let content = text
                     .xml10_content()
                     .map_err(|e| XmlError::Malformed(e.to_string()))?;
                 push_text(&mut stack, &root, &content, limits)?;
             }
             Event::CData(data) => {
+                not_plain(&mut stack, &mut plain_prolog);
                 let content = data
                     .decode()
                     .map_err(|e| XmlError::Malformed(e.to_string()))?;
                 push_text(&mut stack, &root, &content, limits)?;
             }
             Event::GeneralRef(reference) => {
+                // References belong to content: one before or after the root is not XML.
+                if stack.is_empty() {
+                    return Err(XmlError::Malformed(
+                        "reference outside the root element".into(),
+                    ));
+                }
                 let resolved = match reference.resolve_char_ref() {
                     Ok(Some(c)) => c,
                     Ok(None) => {
@@ -192,14 +209,58 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
             }
             Event::DocType(_) => return Err(XmlError::Doctype),
             Event::PI(_) => return Err(XmlError::ProcessingInstruction),
-            Event::Decl(_) | Event::Comment(_) => {}
+            Event::Decl(decl) => {
+                if !plain_declaration(&decl) {
+                    plain_prolog = false;
+                }
+            }
+            Event::Comment(_) => not_plain(&mut stack, &mut plain_prolog),
             Event::Eof => break,
         }
     }
     if !stack.is_empty() {
         return Err(XmlError::Unclosed);
     }
-    root.ok_or(XmlError::Empty)
+    let mut root = root.ok_or(XmlError::Empty)?;
+    root.plain &= plain_prolog;
+    Ok(root)
+}
+
+/// Marks the open element (or, outside the root, the document) as not plain.
+fn not_plain(stack: &mut [Element], prolog: &mut bool) {
+    match stack.last_mut() {
+        Some(e) => e.plain = false,
+        None => *prolog = false,
+    }
+}
+
+/// `<?xml version="1.0" …?>` with nothing unusual in it.
+fn plain_declaration(decl: &quick_xml::events::BytesDecl<'_>) -> bool {
+    decl.version().is_ok_and(|v| v.as_ref() == b"1.0")
+        && decl
+            .standalone()
+            .is_none_or(|s| s.is_ok_and(|s| matches!(s.as_ref(), b"yes" | b"no")))
+}
+
+/// An ASCII XML name without a colon (a strict subset of NCName).
+fn plain_ncname(name: &[u8]) -> bool {
+    match name.split_first() {
+        Some((first, rest)) => {
+            (first.is_ascii_alphabetic() || *first == b'_')
+                && rest
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        }
+        None => false,
+    }
+}
+
+/// `prefix:local` or `local`, each a plain NCName.
+fn plain_qname(name: &[u8]) -> bool {
+    match name.iter().position(|b| *b == b':') {
+        Some(i) => plain_ncname(&name[..i]) && plain_ncname(&name[i + 1..]),
+        None => plain_ncname(name),
+    }
 }
 
 fn open(
@@ -213,6 +274,7 @@ fn open(
     }
     let (resolved, _) = reader.resolve_element(name);
     let ns = namespace(resolved, name.prefix().map(|p| p.into_inner()))?;
+    let mut plain = plain_qname(name.as_ref());
     let mut count = 0usize;
     for attr in start.attributes() {
         let attr = attr.map_err(|e| XmlError::Malformed(e.to_string()))?;
@@ -235,6 +297,19 @@ fn open(
             other => XmlError::Malformed(other.to_string()),
         })?;
         check_chars(&value)?;
+        // Only namespace declarations keep an element plain: `xmlns` or `xmlns:p` (p not `xml…`)
+        // bound to a non-empty URI with nothing a strict parser would refuse in it.
+        let key = attr.key.as_ref();
+        let declaration = match key.strip_prefix(b"xmlns") {
+            Some(b"") => true,
+            Some(rest) => rest
+                .strip_prefix(b":")
+                .is_some_and(|p| plain_ncname(p) && !p.to_ascii_lowercase().starts_with(b"xml")),
+            None => false,
+        };
+        if !declaration || value.is_empty() || attr.value.contains(&b'<') || value.contains('\r') {
+            plain = false;
+        }
         // Prefixed attributes (other than xmlns declarations) must use a declared prefix too.
         let (attr_ns, _) = reader.resolve_attribute(attr.key);
         if let ResolveResult::Unknown(prefix) = attr_ns {
@@ -251,6 +326,7 @@ fn open(
         local,
         text: String::new(),
         children: Vec::new(),
+        plain,
     })
 }
 
@@ -393,6 +469,8 @@ mod tests {
             Some(XmlError::InvalidChar(0x1b))
         );
         assert!(read("<a>\t\r\n&#9;é</a>").is_ok());
+        assert!(matches!(read("&#32;<a/>"), Err(XmlError::Malformed(_))));
+        assert!(matches!(read("<a/>&#32;"), Err(XmlError::Malformed(_))));
         assert_eq!(
             read("<a x='&#27;'/>").err(),
             Some(XmlError::InvalidChar(0x1b))

@@ -55,6 +55,7 @@ fn pay_i(local: &str, text: &str) -> Element {
         local: local.to_owned(),
         text: text.to_owned(),
         children: Vec::new(),
+        plain: false,
     }
 }
 
@@ -64,6 +65,7 @@ fn leaf(local: &str, text: &str) -> Element {
         local: local.to_owned(),
         text: text.to_owned(),
         children: Vec::new(),
+        plain: false,
     }
 }
 
@@ -73,6 +75,7 @@ fn node(ns: Option<&str>, local: &str, children: Vec<Element>) -> Element {
         local: local.to_owned(),
         text: String::new(),
         children,
+        plain: false,
     }
 }
 
