@@ -61,6 +61,10 @@ fn parsing(c: &mut Criterion) {
                 .expect("valid")
         })
     });
+    let tree = soap::tree::parse(&demand, &limits).expect("parses");
+    g.bench_function("tree proof (xsd::fast), demandPaymentNotice", |b| {
+        b.iter(|| assert!(sanp_gateway::xsd::fast::demand_request(black_box(&tree))))
+    });
     g.bench_function("nodeForPsp envelope, nodoChiediCatalogoServiziV2", |b| {
         b.iter(|| {
             contract

@@ -82,6 +82,13 @@ fn tricky_values() -> Vec<String> {
         "<!-- c -->x",
         "x<!---->",
         "\u{e8}\u{e8}",
+        "a & b",
+        "a &b",
+        "&unknown;",
+        "&#xD800;",
+        "&#x10FFFF;",
+        "a\u{a0}b",
+        "<?xml version=\"1.0\"?>x",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -225,6 +232,16 @@ fn mutants(doc: &str) -> Vec<String> {
             "<?xml version=\"1.0\" standalone=\"maybe\"?><soapenv:Envelope",
         ),
         ("<soapenv:Envelope", "<!-- c --><soapenv:Envelope"),
+        (
+            "<soapenv:Envelope",
+            " <?xml version=\"1.0\"?><soapenv:Envelope",
+        ),
+        (
+            "<soapenv:Envelope",
+            "<?xml version=\"1.0\"?><?xml version=\"1.0\"?><soapenv:Envelope",
+        ),
+        ("<soapenv:Body>", "<soapenv:Body><?xml version=\"1.0\"?>"),
+        ("<soapenv:Body>", "<soapenv:Body>\u{a0}"),
         ("</soapenv:Envelope>", "</soapenv:Envelope><!-- c -->"),
         ("</soapenv:Body>", "<x:t xmlns:x=\"urn:x\"/></soapenv:Body>"),
         (

@@ -144,10 +144,12 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
     let mut elements = 0usize;
     // Whether everything outside the root (declaration, comments) is plain too.
     let mut plain_prolog = true;
+    let mut seen_any = false;
     loop {
         let event = reader
             .read_event()
             .map_err(|e| XmlError::Malformed(e.to_string()))?;
+        let first = !std::mem::replace(&mut seen_any, true);
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
                 if root.is_some() {
@@ -210,6 +212,12 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
             Event::DocType(_) => return Err(XmlError::Doctype),
             Event::PI(_) => return Err(XmlError::ProcessingInstruction),
             Event::Decl(decl) => {
+                // Only at the very start of the document (XML 1.0 §2.8).
+                if !first {
+                    return Err(XmlError::Malformed(
+                        "XML declaration not at the start of the document".into(),
+                    ));
+                }
                 if !plain_declaration(&decl) {
                     plain_prolog = false;
                 }
@@ -471,6 +479,15 @@ mod tests {
         assert!(read("<a>\t\r\n&#9;é</a>").is_ok());
         assert!(matches!(read("&#32;<a/>"), Err(XmlError::Malformed(_))));
         assert!(matches!(read("<a/>&#32;"), Err(XmlError::Malformed(_))));
+        assert!(read("<?xml version='1.0'?><a/>").is_ok());
+        assert!(matches!(
+            read(" <?xml version='1.0'?><a/>"),
+            Err(XmlError::Malformed(_))
+        ));
+        assert!(matches!(
+            read("<a><?xml version='1.0'?></a>"),
+            Err(XmlError::Malformed(_))
+        ));
         assert_eq!(
             read("<a x='&#27;'/>").err(),
             Some(XmlError::InvalidChar(0x1b))
