@@ -234,6 +234,42 @@ fn mutants(doc: &str) -> Vec<String> {
         ("<soapenv:Envelope", "<!-- c --><soapenv:Envelope"),
         (
             "<soapenv:Envelope",
+            "<?xml version=\"1.0\"encoding=\"UTF-8\"?><soapenv:Envelope",
+        ),
+        (
+            "<soapenv:Envelope",
+            "<?xml version=\"1.0\" standalone=\"no\" encoding=\"UTF-8\"?><soapenv:Envelope",
+        ),
+        (
+            "<soapenv:Envelope",
+            "<?xml version=\"1.0\" foo=\"bar\"?><soapenv:Envelope",
+        ),
+        (
+            "<soapenv:Envelope",
+            "<?xml version=\"1.0\" version=\"1.0\"?><soapenv:Envelope",
+        ),
+        (
+            "<soapenv:Envelope",
+            "<?xml version=\"1.0\" ENCODING=\"UTF-8\"?><soapenv:Envelope",
+        ),
+        (
+            "<soapenv:Envelope",
+            "<?xml version=\"1.0\" encoding=\" UTF-8\"?><soapenv:Envelope",
+        ),
+        (
+            "<soapenv:Envelope",
+            "<?xml version = '1.0'\tencoding='utf-8' standalone='yes' ?><soapenv:Envelope",
+        ),
+        (
+            "\"http://schemas.xmlsoap.org/soap/envelope/\"",
+            "\"http://schemas.xmlsoap.org/soap/envelope/\"xmlns:x=\"u\"",
+        ),
+        (
+            "<soapenv:Header/>",
+            "<soapenv:Header xmlns:x=\"u\"xmlns:y=\"v\"/>",
+        ),
+        (
+            "<soapenv:Envelope",
             " <?xml version=\"1.0\"?><soapenv:Envelope",
         ),
         (

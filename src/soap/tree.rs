@@ -242,12 +242,74 @@ fn not_plain(stack: &mut [Element], prolog: &mut bool) {
     }
 }
 
-/// `<?xml version="1.0" …?>` with nothing unusual in it.
-fn plain_declaration(decl: &quick_xml::events::BytesDecl<'_>) -> bool {
-    decl.version().is_ok_and(|v| v.as_ref() == b"1.0")
-        && decl
-            .standalone()
-            .is_none_or(|s| s.is_ok_and(|s| matches!(s.as_ref(), b"yes" | b"no")))
+/// `<?xml version="1.0" [encoding="…"] [standalone="yes|no"]?>` exactly as XML 1.0 §2.8 writes it
+/// (blanks between pseudo-attributes, this order, each once), naming an encoding we decode;
+/// quick-xml reads declarations more loosely than libxml2.
+fn plain_declaration(decl: &[u8]) -> bool {
+    let Some(mut rest) = decl.strip_prefix(b"xml") else {
+        return false;
+    };
+    let mut version = None;
+    let mut encoding = None;
+    let mut standalone = None;
+    for (name, slot) in [
+        (&b"version"[..], &mut version),
+        (&b"encoding"[..], &mut encoding),
+        (&b"standalone"[..], &mut standalone),
+    ] {
+        if let Some((value, after)) = pseudo_attribute(rest, name) {
+            *slot = Some(value);
+            rest = after;
+        }
+    }
+    let rest = rest.strip_suffix(b"?").unwrap_or(rest);
+    version == Some(&b"1.0"[..])
+        && encoding.is_none_or(|e| {
+            matches!(
+                e.to_ascii_lowercase().as_slice(),
+                b"utf-8" | b"iso-8859-1" | b"us-ascii"
+            )
+        })
+        && standalone.is_none_or(|v| v == b"yes" || v == b"no")
+        && rest.iter().all(|b| is_blank(*b))
+}
+
+/// ` name = "value"` (blanks required before, allowed around `=`): the value and what follows.
+fn pseudo_attribute<'a>(s: &'a [u8], name: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
+    let trimmed = s.trim_ascii_start();
+    if trimmed.len() == s.len() {
+        return None;
+    }
+    let s = trimmed.strip_prefix(name)?.trim_ascii_start();
+    let s = s.strip_prefix(b"=")?.trim_ascii_start();
+    let (quote, s) = s.split_first()?;
+    if *quote != b'"' && *quote != b'\'' {
+        return None;
+    }
+    let end = s.iter().position(|b| b == quote)?;
+    Some((&s[..end], &s[end + 1..]))
+}
+
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// XML requires a blank between attributes; quick-xml does not check it.
+fn attributes_separated(tag: &[u8]) -> bool {
+    let mut quote = None;
+    for (i, b) in tag.iter().enumerate() {
+        match quote {
+            None if *b == b'"' || *b == b'\'' => quote = Some(*b),
+            Some(q) if *b == q => {
+                quote = None;
+                if tag.get(i + 1).is_some_and(|n| !is_blank(*n) && *n != b'/') {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
 }
 
 /// An ASCII XML name without a colon (a strict subset of NCName).
@@ -282,6 +344,11 @@ fn open(
     }
     let (resolved, _) = reader.resolve_element(name);
     let ns = namespace(resolved, name.prefix().map(|p| p.into_inner()))?;
+    if !attributes_separated(start) {
+        return Err(XmlError::Malformed(
+            "attributes not separated by blanks".into(),
+        ));
+    }
     let mut plain = plain_qname(name.as_ref());
     let mut count = 0usize;
     for attr in start.attributes() {
@@ -479,7 +546,29 @@ mod tests {
         assert!(read("<a>\t\r\n&#9;é</a>").is_ok());
         assert!(matches!(read("&#32;<a/>"), Err(XmlError::Malformed(_))));
         assert!(matches!(read("<a/>&#32;"), Err(XmlError::Malformed(_))));
-        assert!(read("<?xml version='1.0'?><a/>").is_ok());
+        assert!(read("<?xml version='1.0'?><a/>").is_ok_and(|a| a.plain));
+        assert!(
+            read("<?xml version = \"1.0\"\tencoding='utf-8' standalone=\"no\" ?><a/>")
+                .is_ok_and(|a| a.plain)
+        );
+        for odd in [
+            "<?xml version=\"1.0\"encoding=\"UTF-8\"?><a/>",
+            "<?xml version=\"1.0\" standalone=\"no\" encoding=\"UTF-8\"?><a/>",
+            "<?xml version=\"1.0\" foo=\"bar\"?><a/>",
+            "<?xml version=\"1.0\" encoding=\"UTF-8 \"?><a/>",
+            "<?xml version=\"1.1\"?><a/>",
+        ] {
+            assert!(read(odd).is_ok_and(|a| !a.plain), "{odd}");
+        }
+        assert!(matches!(
+            read("<a x='1'y='2'/>"),
+            Err(XmlError::Malformed(_))
+        ));
+        assert!(matches!(
+            read("<a x=\"1\"xmlns:p='u'></a>"),
+            Err(XmlError::Malformed(_))
+        ));
+        assert!(read("<a x='1' y=\"2\"/>").is_ok());
         assert!(matches!(
             read(" <?xml version='1.0'?><a/>"),
             Err(XmlError::Malformed(_))
