@@ -203,6 +203,9 @@ impl Request<'_> {
         // The common valid demand is proven from the tree; anything else goes to libxml2.
         let proven = op == Operation::DemandPaymentNotice
             && crate::xsd::fast::demand_request(&self.env.root);
+        if op == Operation::DemandPaymentNotice {
+            self.gw.metrics.schema_checked("demand_request", proven);
+        }
         if !proven {
             schema
                 .validate(self.raw)

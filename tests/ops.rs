@@ -89,6 +89,11 @@ async fn metrics_and_health_are_served_on_the_admin_listener() {
         .outcome,
         "KO"
     );
+    let too_long = Demand {
+        psp: "P".repeat(36),
+        ..Demand::default()
+    };
+    assert_eq!(gw.demand(&too_long.xml()).await.outcome, "KO");
     gw.post("/node-for-psp/v1", Some("demandPaymentNotice"), "not xml")
         .await;
     let m = gw.get_url(&format!("{admin}/metrics")).await;
@@ -108,7 +113,7 @@ async fn metrics_and_health_are_served_on_the_admin_listener() {
             &text,
             "sanp_request_duration_seconds_count{operation=\"demandPaymentNotice\"}"
         ),
-        Some(2.0)
+        Some(3.0)
     );
     assert_eq!(metric(&text, "sanp_upstream_duration_seconds_count{station=\"77777777777_01\",primitive=\"paDemandPaymentNotice\"}"), Some(1.0));
     assert_eq!(
@@ -121,6 +126,18 @@ async fn metrics_and_health_are_served_on_the_admin_listener() {
     );
     assert!(metric(&text, "sanp_registry_loaded_timestamp_seconds").is_some_and(|t| t > 1.7e9));
     assert_eq!(metric(&text, "sanp_in_flight_requests"), Some(0.0));
+    // Two valid requests proven from the tree, the invalid one judged by libxml2; the EC's answer
+    // proven.
+    let checks = |document: &str, by: &str| {
+        metric(
+            &text,
+            &format!("sanp_schema_checks_total{{document=\"{document}\",by=\"{by}\"}}"),
+        )
+    };
+    assert_eq!(checks("demand_request", "proof"), Some(2.0));
+    assert_eq!(checks("demand_request", "libxml2"), Some(1.0));
+    assert_eq!(checks("ec_answer", "proof"), Some(1.0));
+    assert_eq!(checks("ec_answer", "libxml2"), None);
     // No per-request values in labels.
     assert!(!text.contains("311111111111111111") && !text.contains("PSP_OK"));
     assert_eq!(

@@ -50,6 +50,12 @@ struct ReloadLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SchemaCheckLabels {
+    document: &'static str,
+    by: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VersionLabel {
     version: String,
 }
@@ -76,6 +82,7 @@ pub struct Metrics {
     registry_loaded: Gauge<f64, AtomicU64>,
     in_flight: Gauge,
     shed: Family<ReasonLabel, Counter>,
+    schema_checks: Family<SchemaCheckLabels, Counter>,
     current_version: std::sync::Mutex<Option<String>>,
 }
 
@@ -156,6 +163,12 @@ impl Metrics {
             "Requests answered PPT_SUPERAMENTOSOGLIA at once, by limit",
             shed.clone(),
         );
+        let schema_checks = Family::<SchemaCheckLabels, Counter>::default();
+        registry.register(
+            "schema_checks",
+            "Hot documents checked against the contract, by who settled it: the tree proof (valid) or libxml2",
+            schema_checks.clone(),
+        );
         Self {
             registry,
             tls_handshake_failures,
@@ -169,6 +182,7 @@ impl Metrics {
             registry_loaded,
             in_flight,
             shed,
+            schema_checks,
             current_version: std::sync::Mutex::new(None),
         }
     }
@@ -273,6 +287,14 @@ impl Metrics {
 
     pub fn shed(&self, reason: &'static str) {
         self.shed.get_or_create(&ReasonLabel { reason }).inc();
+    }
+
+    /// One hot document checked: `proven` by the tree proof, else by libxml2.
+    pub fn schema_checked(&self, document: &'static str, proven: bool) {
+        let by = if proven { "proof" } else { "libxml2" };
+        self.schema_checks
+            .get_or_create(&SchemaCheckLabels { document, by })
+            .inc();
     }
 
     pub fn shed_count(&self, reason: &'static str) -> u64 {

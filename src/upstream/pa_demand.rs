@@ -66,21 +66,23 @@ pub async fn call(
         body,
     )
     .await?;
+    // The common valid answer is proven from the tree; anything else goes to libxml2.
+    let proven = crate::xsd::fast::pa_demand_answer(&delivered.envelope.root);
+    ctx.metrics.schema_checked("ec_answer", proven);
     judge(
         &delivered.envelope,
-        &delivered.raw,
-        &ctx.contract.pa_for_node,
+        (!proven).then_some((&delivered.raw[..], &ctx.contract.pa_for_node)),
     )
     .map_err(UpstreamError::BadAnswer)
 }
 
-/// Applies the Node's rules to a delivered answer: schema first, then the fields the Node requires.
-pub fn judge(env: &Envelope, raw: &[u8], schema: &Schema) -> Result<EcAnswer, AnswerDefect> {
+/// Applies the Node's rules to a delivered answer: schema first (`validate`: the raw bytes and the
+/// schema, unless the answer is already proven valid), then the fields the Node requires.
+pub fn judge(env: &Envelope, validate: Option<(&[u8], &Schema)>) -> Result<EcAnswer, AnswerDefect> {
     let payload = env
         .payload(PA_FOR_NODE_NS, "paDemandPaymentNoticeResponse")
         .map_err(AnswerDefect::Shape)?;
-    // The common valid answer is proven from the tree; anything else goes to libxml2.
-    if !crate::xsd::fast::pa_demand_answer(&env.root) {
+    if let Some((raw, schema)) = validate {
         schema.validate(raw).map_err(AnswerDefect::Schema)?;
     }
     let outcome = payload.child_text("outcome").map(str::trim);
