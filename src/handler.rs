@@ -138,21 +138,24 @@ fn recall_catalog(
     })
 }
 
-/// The primitive is the SOAPAction, else the first Body child's local name taken as a primitive
-/// name, as the Node reads it (interfaces.md §7.2): without the header, `demandPaymentNoticeRequest`
-/// names no primitive, while the legacy elements are named like their primitives.
+/// The operation is the SOAPAction; without one, the first Body child decides (interfaces.md §7.2):
+/// its local name is the operation's request element (`demandPaymentNoticeRequest`) or the
+/// primitive's own name (the legacy elements are both), and a body named like a primitive but not
+/// like its request then fails that operation's schema: a syntax KO rather than a 400.
 fn dispatch(soap_action: Option<&str>, env: &Envelope) -> Result<Operation, RouterError> {
-    let primitive = match normalize_soap_action(soap_action) {
-        Some(action) => action,
-        None => env
-            .first_payload_name()
-            .ok_or(RouterError::NoOperation)?
-            .to_owned(),
-    };
-    Operation::ALL
-        .into_iter()
-        .find(|op| op.soap_action() == primitive)
-        .ok_or(RouterError::UnknownAction(primitive))
+    match normalize_soap_action(soap_action) {
+        Some(action) => Operation::ALL
+            .into_iter()
+            .find(|op| op.soap_action() == action)
+            .ok_or(RouterError::UnknownAction(action)),
+        None => {
+            let name = env.first_payload_name().ok_or(RouterError::NoOperation)?;
+            Operation::ALL
+                .into_iter()
+                .find(|op| op.request_element() == name || op.soap_action() == name)
+                .ok_or_else(|| RouterError::UnknownAction(name.to_owned()))
+        }
+    }
 }
 
 /// One request on its way through the stages.
