@@ -11,6 +11,7 @@ use arc_swap::ArcSwap;
 
 use crate::checks::{Admission, ServiceSchemaError, ServiceSchemas};
 use crate::observe::Metrics;
+use crate::pki::FileStamps;
 use crate::registry::{self, LoadError, Snapshot};
 use crate::settings::{ServiceDataMode, Settings, SettingsError};
 use crate::transport::tls::{TlsServer, TlsSetupError};
@@ -44,6 +45,9 @@ pub struct Gateway {
     ready: AtomicBool,
     /// Serialises reloads, so two sources reloading at once cannot interleave.
     reloading: Mutex<()>,
+    /// The registry file as it was just before the start-up load: the file watcher's baseline,
+    /// so a replacement made while the gateway was starting is still noticed.
+    registry_file_at_start: FileStamps,
 }
 
 /// Why the gateway cannot start (or a registry cannot be taken).
@@ -101,6 +105,7 @@ impl Gateway {
         settings_path: Option<PathBuf>,
     ) -> Result<Self, StartError> {
         let contract = Contract::load()?;
+        let registry_file_at_start = FileStamps::of([settings.registry.as_path()]);
         let live = load_live(&settings, None)?;
         let ec = EcClients::new(&settings.ec)?;
         let tls = settings.tls.as_ref().map(TlsServer::load).transpose()?;
@@ -118,7 +123,13 @@ impl Gateway {
             settings_generation: AtomicU64::new(0),
             ready: AtomicBool::new(false),
             reloading: Mutex::new(()),
+            registry_file_at_start,
         })
+    }
+
+    /// The registry file's stamps taken just before the start-up load.
+    pub fn registry_file_at_start(&self) -> &FileStamps {
+        &self.registry_file_at_start
     }
 
     /// Which settings are in use: read before `settings()`, it is never newer than them.

@@ -16,7 +16,7 @@ use hyper_util::rt::TokioExecutor;
 use tokio::task::JoinHandle;
 
 use crate::app::Gateway;
-use crate::pki::{self, FileStamps};
+use crate::pki;
 use crate::settings::RegistryUrl;
 
 /// A fetched registry document may be large; anything larger is refused.
@@ -43,8 +43,9 @@ fn ticker(every: Duration) -> tokio::time::Interval {
 
 /// Reloads the registry when its file changes (replacement by rename included).
 async fn poll_registry_file(gw: Arc<Gateway>, every: Duration) {
-    let path = gw.settings().registry.clone();
-    let mut seen = FileStamps::of([path.as_path()]);
+    // From the file as loaded at start-up, not as found now: a replacement made in between
+    // must not become the baseline unread.
+    let mut seen = gw.registry_file_at_start().clone();
     let mut tick = ticker(every);
     tick.tick().await;
     loop {

@@ -248,6 +248,39 @@ async fn registry_reloads_keep_the_last_good_snapshot() {
     assert_eq!(refresh.status, StatusCode::OK, "{}", refresh.body);
 }
 
+/// A registry file replaced while the gateway was starting (after its load, before the watcher's
+/// first look) is still picked up: the watcher starts from the file as loaded, not as found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_replaced_during_start_up_is_picked_up() {
+    let dir = registry_dir(1);
+    std::fs::write(
+        dir.path().join("gateway.toml"),
+        "listen = \"127.0.0.1:0\"\nplain_http = true\nregistry = \"registry.json\"\nregistry_poll_interval_ms = 50\n[validation]\ndati_specifici_servizio = \"pass_through\"\n",
+    )
+    .expect("settings");
+    let gw = Arc::new(
+        sanp_gateway::app::Gateway::from_file(&dir.path().join("gateway.toml")).expect("builds"),
+    );
+    assert_eq!(gw.live().snapshot.version, "1700000000000000042");
+    let mut registry = conformance_registry();
+    registry["version"] = Value::from("1700000000000000099");
+    let path = dir.path().join("registry.json");
+    std::fs::write(
+        path.with_extension("tmp"),
+        serde_json::to_vec(&registry).expect("json"),
+    )
+    .expect("write");
+    std::fs::rename(path.with_extension("tmp"), &path).expect("rename");
+    let tasks = sanp_gateway::reload::spawn_all(&gw);
+    eventually("the replaced registry is loaded", || {
+        gw.live().snapshot.version == "1700000000000000099"
+    })
+    .await;
+    for t in tasks {
+        t.abort();
+    }
+}
+
 /// A request in flight keeps the snapshot it started with: it completes under the old registry
 /// while a reload disables its PSP.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
