@@ -64,6 +64,12 @@ fn registry_dir(ec_port: u16) -> tempfile::TempDir {
     dir
 }
 
+/// Sends the default demand to `gw` from another task, on its own client.
+fn demand_in_background(gw: &TestGateway) -> tokio::task::JoinHandle<support::Response> {
+    let client = TestGateway::client_for(&gw.url);
+    tokio::spawn(async move { client.demand(&Demand::default().xml()).await })
+}
+
 fn metric(text: &str, series: &str) -> Option<f64> {
     text.lines()
         .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
@@ -455,14 +461,7 @@ async fn settings_reload_applies_live_keys_and_reports_the_rest() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overload_is_answered_at_once_with_superamentosoglia() {
     let (_ec, gw, _) = setup(slow_ok(500), "[limits]\nmax_in_flight = 1\n").await;
-    let first = {
-        let url = gw.url.clone();
-        tokio::spawn(async move {
-            TestGateway::client_for(&url)
-                .demand(&Demand::default().xml())
-                .await
-        })
-    };
+    let first = demand_in_background(&gw);
     eventually("the first request is in flight", || {
         gw.gateway
             .as_ref()
@@ -536,14 +535,7 @@ async fn a_hanging_station_does_not_starve_the_others() {
         "[ec]\ntimeout_ms = 20000\n[ec.stations.\"77777777777_01\"]\nmax_concurrent = 1\n",
     )
     .await;
-    let stuck = {
-        let url = gw.url.clone();
-        tokio::spawn(async move {
-            TestGateway::client_for(&url)
-                .demand(&Demand::default().xml())
-                .await
-        })
-    };
+    let stuck = demand_in_background(&gw);
     eventually("the hanging EC holds a call", || {
         hanging.received().len() == 1
     })
@@ -580,16 +572,7 @@ async fn calls_to_a_busy_station_wait_for_a_slot_within_a_bound() {
     registry["stations"]["77777777777_01"]["thread_number"] = Value::from(1);
     let gw = TestGateway::start(&registry, "[ec]\nstation_wait_ms = 2000\n").await;
     let started = std::time::Instant::now();
-    let calls: Vec<_> = (0..3)
-        .map(|_| {
-            let url = gw.url.clone();
-            tokio::spawn(async move {
-                TestGateway::client_for(&url)
-                    .demand(&Demand::default().xml())
-                    .await
-            })
-        })
-        .collect();
+    let calls: Vec<_> = (0..3).map(|_| demand_in_background(&gw)).collect();
     for c in calls {
         let r = c.await.expect("join");
         assert_eq!(r.outcome, "OK", "{}", r.raw);
