@@ -271,17 +271,17 @@ fn plain_declaration(decl: &[u8]) -> bool {
             )
         })
         && standalone.is_none_or(|v| v == b"yes" || v == b"no")
-        && rest.iter().all(|b| is_blank(*b))
+        && is_blank(rest)
 }
 
 /// ` name = "value"` (blanks required before, allowed around `=`): the value and what follows.
 fn pseudo_attribute<'a>(s: &'a [u8], name: &[u8]) -> Option<(&'a [u8], &'a [u8])> {
-    let trimmed = s.trim_ascii_start();
+    let trimmed = trim_blank_start(s);
     if trimmed.len() == s.len() {
         return None;
     }
-    let s = trimmed.strip_prefix(name)?.trim_ascii_start();
-    let s = s.strip_prefix(b"=")?.trim_ascii_start();
+    let s = trim_blank_start(trimmed.strip_prefix(name)?);
+    let s = trim_blank_start(s.strip_prefix(b"=")?);
     let (quote, s) = s.split_first()?;
     if *quote != b'"' && *quote != b'\'' {
         return None;
@@ -290,8 +290,19 @@ fn pseudo_attribute<'a>(s: &'a [u8], name: &[u8]) -> Option<(&'a [u8], &'a [u8])
     Some((&s[..end], &s[end + 1..]))
 }
 
-fn is_blank(b: u8) -> bool {
+/// XML's white space (`S`: space, tab, CR, LF; not form feed, unlike `u8::is_ascii_whitespace`).
+pub fn is_blank_byte(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Whether `s` is empty or XML white space only.
+pub fn is_blank(s: impl AsRef<[u8]>) -> bool {
+    s.as_ref().iter().all(|b| is_blank_byte(*b))
+}
+
+fn trim_blank_start(s: &[u8]) -> &[u8] {
+    let n = s.iter().take_while(|b| is_blank_byte(**b)).count();
+    &s[n..]
 }
 
 /// XML requires a blank between attributes; quick-xml does not check it.
@@ -302,7 +313,10 @@ fn attributes_separated(tag: &[u8]) -> bool {
             None if *b == b'"' || *b == b'\'' => quote = Some(*b),
             Some(q) if *b == q => {
                 quote = None;
-                if tag.get(i + 1).is_some_and(|n| !is_blank(*n) && *n != b'/') {
+                if tag
+                    .get(i + 1)
+                    .is_some_and(|n| !is_blank_byte(*n) && *n != b'/')
+                {
                     return false;
                 }
             }
@@ -443,12 +457,7 @@ fn push_text(
             Ok(())
         }
         // Outside the root only whitespace may appear.
-        None if content
-            .chars()
-            .all(|c| matches!(c, ' ' | '\t' | '\r' | '\n')) =>
-        {
-            Ok(())
-        }
+        None if is_blank(content) => Ok(()),
         None if root.is_some() => Err(XmlError::ContentAfterRoot),
         None => Err(XmlError::Malformed("text before the root element".into())),
     }
@@ -557,6 +566,7 @@ mod tests {
             "<?xml version=\"1.0\" foo=\"bar\"?><a/>",
             "<?xml version=\"1.0\" encoding=\"UTF-8 \"?><a/>",
             "<?xml version=\"1.1\"?><a/>",
+            "<?xml version=\"1.0\"\u{c}encoding=\"UTF-8\"?><a/>",
         ] {
             assert!(read(odd).is_ok_and(|a| !a.plain), "{odd}");
         }

@@ -9,6 +9,7 @@
 //! `tests/fast_validation.rs` holds it to libxml2's verdict on a corpus of near-misses.
 
 use crate::message::{NODE_FOR_PSP_NS, PA_FOR_NODE_NS};
+use crate::soap::tree::is_blank;
 use crate::soap::{Element, SOAP11_NS};
 
 /// Whether `root` is a SOAP 1.1 envelope carrying a valid `nfp:demandPaymentNoticeRequest`.
@@ -96,11 +97,9 @@ fn payload<'a>(root: &'a Element, ns: &str, local: &str) -> Option<&'a Element> 
     }
 }
 
-/// Element-only content allows whitespace (XML's four characters) between children.
+/// Element-only content allows white space between children.
 fn element_only(e: &Element) -> bool {
-    e.text
-        .bytes()
-        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    is_blank(&e.text)
 }
 
 /// The children of `e`, unqualified, in exactly this order, each present as often as declared.
