@@ -4,6 +4,7 @@
 //! This is the only place that calls the stages in sequence. Business failures come back as the
 //! operation's own KO document (HTTP 200); only router failures become SOAP Faults.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -42,11 +43,21 @@ pub struct Reply {
 }
 
 /// The SOAPAction header as the Node reads it: every double quote removed, blanks trimmed;
-/// empty means absent.
-pub fn normalize_soap_action(raw: Option<&str>) -> Option<String> {
-    let v: String = raw?.chars().filter(|c| *c != '"').collect();
-    let v = v.trim();
-    (!v.is_empty()).then(|| v.to_owned())
+/// empty means absent. Borrowed unless quotes had to be removed.
+pub fn normalize_soap_action(raw: Option<&str>) -> Option<Cow<'_, str>> {
+    let raw = raw?;
+    let v = if raw.contains('"') {
+        Cow::Owned(
+            raw.chars()
+                .filter(|c| *c != '"')
+                .collect::<String>()
+                .trim()
+                .to_owned(),
+        )
+    } else {
+        Cow::Borrowed(raw.trim())
+    };
+    (!v.is_empty()).then_some(v)
 }
 
 /// Serves one SOAP request body (already decoded to UTF-8).
@@ -101,9 +112,8 @@ pub async fn handle_soap(
 
 /// Whether the SOAPAction names nodoChiediCatalogoServiziV2 (as `dispatch` reads it).
 fn is_catalog_v2(soap_action: Option<&str>) -> bool {
-    soap_action.is_some_and(|a| {
-        a.trim().trim_matches('"').trim() == Operation::NodoChiediCatalogoServiziV2.soap_action()
-    })
+    normalize_soap_action(soap_action).as_deref()
+        == Some(Operation::NodoChiediCatalogoServiziV2.soap_action())
 }
 
 /// The answer the whole pipeline gave to exactly these bytes, from this certificate, under these
@@ -147,7 +157,7 @@ fn dispatch(soap_action: Option<&str>, env: &Envelope) -> Result<Operation, Rout
         Some(action) => Operation::ALL
             .into_iter()
             .find(|op| op.soap_action() == action)
-            .ok_or(RouterError::UnknownAction(action)),
+            .ok_or_else(|| RouterError::UnknownAction(action.into_owned())),
         None => {
             let name = env.first_payload_name().ok_or(RouterError::NoOperation)?;
             Operation::ALL
@@ -204,11 +214,11 @@ impl Request<'_> {
             &self.gw.contract.node_for_psp
         };
         // The common valid demand is proven from the tree; anything else goes to libxml2.
-        let proven = op == Operation::DemandPaymentNotice
-            && crate::xsd::fast::demand_request(&self.env.root);
-        if op == Operation::DemandPaymentNotice {
+        let proven = op == Operation::DemandPaymentNotice && {
+            let proven = crate::xsd::fast::demand_request(&self.env.root);
             self.gw.metrics.schema_checked("demand_request", proven);
-        }
+            proven
+        };
         if !proven {
             schema
                 .validate(self.raw)
@@ -216,10 +226,7 @@ impl Request<'_> {
         }
         // The Node's validator refuses an empty base64Binary (SIN_DPNR_25); libxml2 does not.
         if let Some(field) = op.base64_field() {
-            if payload
-                .child_text(field)
-                .is_some_and(|t| t.trim_matches([' ', '\t', '\r', '\n']).is_empty())
-            {
+            if payload.child_text(field).is_some_and(soap::tree::is_blank) {
                 return Err(Failure::Syntax(SyntaxError::EmptyBase64(field)));
             }
         }
