@@ -13,6 +13,14 @@ pub enum CharsetError {
     Mismatch { declared: String, transport: String },
 }
 
+/// The `charset` parameter of a message's Content-Type header, lower-cased.
+pub fn of_headers(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(from_content_type)
+}
+
 /// The `charset` parameter of a Content-Type value, lower-cased.
 pub fn from_content_type(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|p| {

@@ -174,11 +174,7 @@ fn log_reply(reply: &Reply, path: &str, request_id: &str, elapsed_ms: f64) {
 async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<Bytes, RouterError> {
     let settings = gw.settings();
     let limit = settings.limits.max_body_bytes;
-    let charset = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(charset::from_content_type);
+    let charset = charset::of_headers(req.headers());
     if let Some(len) = req
         .headers()
         .get(header::CONTENT_LENGTH)

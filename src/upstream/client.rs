@@ -166,11 +166,7 @@ impl EcClients {
         }
         .map_err(|e| unreachable(error_chain(&e)))?;
         let status = response.status();
-        let charset = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(crate::soap::charset::from_content_type);
+        let charset = crate::soap::charset::of_headers(response.headers());
         let body = Limited::new(response.into_body(), max_bytes)
             .collect()
             .await
@@ -249,8 +245,8 @@ fn proxy_authorization(p: &Proxy) -> Option<String> {
     ))
 }
 
-/// HTTPS (or plain HTTP, as the station's protocol says) over `inner`, with `config`.
-fn https<C>(config: rustls::ClientConfig, inner: C) -> HttpsConnector<C> {
+/// HTTPS (or plain HTTP, as the URL says) over `inner`, with `config`.
+pub fn https<C>(config: rustls::ClientConfig, inner: C) -> HttpsConnector<C> {
     hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(config)
         .https_or_http()
