@@ -105,12 +105,9 @@ fn url_client() -> HttpClient {
             .with_root_certificates(rustls::RootCertStore::empty())
             .with_no_client_auth(),
     };
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .build();
-    Client::builder(TokioExecutor::new()).build(connector)
+    let mut tcp = HttpConnector::new();
+    tcp.enforce_http(false);
+    Client::builder(TokioExecutor::new()).build(crate::upstream::client::https(tls, tcp))
 }
 
 async fn get(client: &HttpClient, source: &RegistryUrl, url: &str) -> Result<Bytes, String> {
