@@ -158,14 +158,8 @@ impl Gateway {
 
     /// Loads the registry file again; `Ok(None)` when its version is the one in use.
     pub fn reload_registry(&self, source: &'static str) -> Result<Option<String>, StartError> {
-        let _guard = self
-            .reloading
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let settings = self.settings();
-        let result = load_live(&settings, None);
         // The file changed: take it even if its version field did not (hand-edited documents).
-        self.install(result, source, false)
+        self.install(None, source, false)
     }
 
     /// Installs a registry document received in memory (from the configuration service).
@@ -174,13 +168,7 @@ impl Gateway {
         bytes: &[u8],
         source: &'static str,
     ) -> Result<Option<String>, StartError> {
-        let _guard = self
-            .reloading
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let settings = self.settings();
-        let result = load_live(&settings, Some(bytes));
-        self.install(result, source, true)
+        self.install(Some(bytes), source, true)
     }
 
     /// The version of the registry in use.
@@ -188,13 +176,18 @@ impl Gateway {
         self.live.load().snapshot.version.clone()
     }
 
+    /// Loads the registry (the file, or `bytes`) and swaps it in, one reload at a time.
     fn install(
         &self,
-        result: Result<Live, StartError>,
+        bytes: Option<&[u8]>,
         source: &'static str,
         skip_same_version: bool,
     ) -> Result<Option<String>, StartError> {
-        match result {
+        let _guard = self
+            .reloading
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match load_live(&self.settings(), bytes) {
             Ok(live) => {
                 let version = live.snapshot.version.clone();
                 if skip_same_version
@@ -238,24 +231,9 @@ impl Gateway {
             }
         };
         let old = self.settings();
-        let needs_restart = restart_only_changes(&old, &new);
         // Keep the old values of what cannot change live; take the rest.
         let mut merged = new;
-        merged.listen = old.listen;
-        merged.tls = old.tls.clone();
-        merged.registry = old.registry.clone();
-        merged.service_schema_dir = old.service_schema_dir.clone();
-        merged.service_data = old.service_data;
-        merged.ec.tls = old.ec.tls.clone();
-        merged.ec.station_tls = old.ec.station_tls.clone();
-        merged.ec.connect_timeout = old.ec.connect_timeout;
-        merged.limits.max_connections = old.limits.max_connections;
-        merged.admin_listen = old.admin_listen;
-        merged.log_format = old.log_format;
-        merged.log_level = old.log_level.clone();
-        merged.registry_url = old.registry_url.clone();
-        merged.registry_poll_interval = old.registry_poll_interval;
-        merged.tls_reload_interval = old.tls_reload_interval;
+        let needs_restart = keep_restart_only(&old, &mut merged);
         self.settings.store(Arc::new(merged));
         self.settings_generation.fetch_add(1, Ordering::SeqCst);
         self.metrics.reloaded("settings", source, true);
@@ -271,59 +249,106 @@ impl Gateway {
     }
 }
 
-/// Settings that only take effect at start: listeners, TLS material, registry source, schemas,
-/// logging, and sizes fixed when the listener starts.
-fn restart_only_changes(old: &Settings, new: &Settings) -> Vec<&'static str> {
+/// Puts back into `new` the old values of the settings that only take effect at start
+/// (listeners, TLS material, registry source, schemas, logging, sizes fixed when the listener
+/// starts) and names those that differed, in this order.
+fn keep_restart_only(old: &Settings, new: &mut Settings) -> Vec<&'static str> {
     let mut changed = Vec::new();
-    let mut check = |key: &'static str, differs: bool| {
-        if differs {
+    let mut keep = |key: &'static str, differs: bool| {
+        if differs && changed.last() != Some(&key) {
             changed.push(key);
         }
     };
-    check("listen", old.listen != new.listen);
-    check(
+    // Types without `PartialEq` are compared through their (complete) `Debug` form.
+    fn same_debug<T: std::fmt::Debug>(a: &T, b: &T) -> bool {
+        format!("{a:?}") == format!("{b:?}")
+    }
+    keep(
+        "listen",
+        restore(&mut new.listen, &old.listen, PartialEq::eq),
+    );
+    keep(
         "tls / plain_http",
-        format!("{:?}", old.tls) != format!("{:?}", new.tls),
+        restore(&mut new.tls, &old.tls, same_debug),
     );
-    check("registry", old.registry != new.registry);
-    check(
+    keep(
+        "registry",
+        restore(&mut new.registry, &old.registry, PartialEq::eq),
+    );
+    keep(
         "registry_url",
-        format!("{:?}", old.registry_url) != format!("{:?}", new.registry_url),
+        restore(&mut new.registry_url, &old.registry_url, same_debug),
     );
-    check(
+    keep(
         "registry_poll_interval_ms",
-        old.registry_poll_interval != new.registry_poll_interval,
+        restore(
+            &mut new.registry_poll_interval,
+            &old.registry_poll_interval,
+            PartialEq::eq,
+        ),
     );
-    check(
+    keep(
         "service_schema_dir",
-        old.service_schema_dir != new.service_schema_dir,
+        restore(
+            &mut new.service_schema_dir,
+            &old.service_schema_dir,
+            PartialEq::eq,
+        ),
     );
-    check(
+    keep(
         "validation.dati_specifici_servizio",
-        old.service_data != new.service_data,
+        restore(&mut new.service_data, &old.service_data, PartialEq::eq),
     );
-    check(
-        "ec TLS (ca_file, cert_file, key_file, crl_files, system_roots)",
-        old.ec.tls != new.ec.tls || old.ec.station_tls != new.ec.station_tls,
+    let ec_tls = "ec TLS (ca_file, cert_file, key_file, crl_files, system_roots)";
+    keep(ec_tls, restore(&mut new.ec.tls, &old.ec.tls, PartialEq::eq));
+    keep(
+        ec_tls,
+        restore(&mut new.ec.station_tls, &old.ec.station_tls, PartialEq::eq),
     );
-    check(
+    keep(
         "ec.connect_timeout_ms",
-        old.ec.connect_timeout != new.ec.connect_timeout,
+        restore(
+            &mut new.ec.connect_timeout,
+            &old.ec.connect_timeout,
+            PartialEq::eq,
+        ),
     );
-    check(
+    keep(
         "limits.max_connections",
-        old.limits.max_connections != new.limits.max_connections,
+        restore(
+            &mut new.limits.max_connections,
+            &old.limits.max_connections,
+            PartialEq::eq,
+        ),
     );
-    check("admin.listen", old.admin_listen != new.admin_listen);
-    check(
+    keep(
+        "admin.listen",
+        restore(&mut new.admin_listen, &old.admin_listen, PartialEq::eq),
+    );
+    keep(
         "log",
-        old.log_format != new.log_format || old.log_level != new.log_level,
+        restore(&mut new.log_format, &old.log_format, PartialEq::eq),
     );
-    check(
+    keep(
+        "log",
+        restore(&mut new.log_level, &old.log_level, PartialEq::eq),
+    );
+    keep(
         "tls_reload_interval_ms",
-        old.tls_reload_interval != new.tls_reload_interval,
+        restore(
+            &mut new.tls_reload_interval,
+            &old.tls_reload_interval,
+            PartialEq::eq,
+        ),
     );
     changed
+}
+
+/// Sets `new` back to `old`; whether they differed.
+fn restore<T: Clone>(new: &mut T, old: &T, same: impl Fn(&T, &T) -> bool) -> bool {
+    let differs = !same(new, old);
+    new.clone_from(old);
+    differs
 }
 
 /// Reads the registry (the settings' file, or `bytes` when given) and compiles its service schemas.
@@ -349,4 +374,45 @@ pub fn load_live(settings: &Settings, bytes: Option<&[u8]>) -> Result<Live, Star
         service_schemas,
         catalog: Default::default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(extra: &str) -> Settings {
+        Settings::from_toml(
+            &format!("plain_http = true\nregistry = \"r.json\"\n{extra}"),
+            Path::new("/etc/sanp"),
+            "t",
+        )
+        .expect("valid settings")
+    }
+
+    #[test]
+    fn restart_only_keys_keep_their_old_values_and_are_named_once() {
+        let old = settings("[log]\nlevel = \"info\"\n");
+        let mut new = settings(
+            "public_url = \"https://gw.example\"\n[ec]\ntimeout_ms = 1500\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n[admin]\nlisten = \"127.0.0.1:9999\"\n[log]\nlevel = \"debug\"\nformat = \"json\"\n",
+        );
+        let changed = keep_restart_only(&old, &mut new);
+        assert_eq!(
+            changed,
+            [
+                "ec TLS (ca_file, cert_file, key_file, crl_files, system_roots)",
+                "admin.listen",
+                "log"
+            ]
+        );
+        assert_eq!(new.ec.tls, old.ec.tls);
+        assert_eq!(new.admin_listen, old.admin_listen);
+        assert_eq!(
+            (new.log_level.as_str(), new.log_format),
+            ("info", old.log_format)
+        );
+        // Live keys keep their new values.
+        assert_eq!(new.ec.timeout, std::time::Duration::from_millis(1500));
+        assert_eq!(new.public_url.as_deref(), Some("https://gw.example"));
+        assert!(keep_restart_only(&old, &mut settings("")).is_empty());
+    }
 }
