@@ -236,6 +236,13 @@ async fn registry_reloads_keep_the_last_good_snapshot() {
         "{}",
         refresh.body
     );
+    let report: Value = serde_json::from_str(&refresh.body).expect("JSON report");
+    assert!(
+        report["registry"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("failed: ")),
+        "{report}"
+    );
     // A good new version: PSP_OK disabled. Picked up without restart.
     disable_psp_ok(&gw, &registry, "1700000000000000043").await;
     let r = gw.demand(&Demand::default().xml()).await;
@@ -252,6 +259,19 @@ async fn registry_reloads_keep_the_last_good_snapshot() {
     );
     let refresh = gw.get_url(&format!("{admin}/config/refresh/CONFIG")).await;
     assert_eq!(refresh.status, StatusCode::OK, "{}", refresh.body);
+    let report: Value = serde_json::from_str(&refresh.body).expect("JSON report");
+    assert_eq!(
+        report,
+        serde_json::json!({"registry": "reloaded", "version": "1700000000000000043"})
+    );
+    // ALL reloads the settings too: unchanged, so applied with nothing needing a restart.
+    let refresh = gw.get_url(&format!("{admin}/config/refresh/ALL")).await;
+    assert_eq!(refresh.status, StatusCode::OK, "{}", refresh.body);
+    let report: Value = serde_json::from_str(&refresh.body).expect("JSON report");
+    assert_eq!(
+        report["settings"],
+        serde_json::json!({"applied": true, "needs_restart": []})
+    );
 }
 
 /// A registry file replaced while the gateway was starting (after its load, before the watcher's

@@ -23,10 +23,6 @@ fn text(status: StatusCode, content_type: &'static str, body: String) -> Respons
     r
 }
 
-fn json_escape(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
-}
-
 /// Routes one admin request.
 pub async fn route(gw: &Arc<Gateway>, req: Request<Incoming>) -> Response<Body> {
     let path = req.uri().path().trim_end_matches('/');
@@ -69,28 +65,18 @@ pub async fn route(gw: &Arc<Gateway>, req: Request<Incoming>) -> Response<Body> 
                 Err(e) => (Err(e.to_string()), None),
             };
             let failed = registry.is_err() || matches!(settings, Some(Err(_)));
-            let mut body = format!(
-                "{{\"registry\":{},\"version\":{}",
-                match &registry {
-                    Ok(_) => "\"reloaded\"".to_owned(),
-                    Err(e) => json_escape(&format!("failed: {e}")),
-                },
-                json_escape(&gw.registry_version())
-            );
+            let failure = |e: String| serde_json::Value::from(format!("failed: {e}"));
+            let mut report = serde_json::json!({
+                "registry": registry.map_or_else(failure, |_| "reloaded".into()),
+                "version": gw.registry_version(),
+            });
             if let Some(s) = settings {
-                body.push_str(&format!(
-                    ",\"settings\":{}",
-                    match s {
-                        Ok(r) => format!(
-                            "{{\"applied\":{},\"needs_restart\":{}}}",
-                            r.applied,
-                            serde_json::to_string(&r.needs_restart).unwrap_or_else(|_| "[]".into())
-                        ),
-                        Err(e) => json_escape(&format!("failed: {e}")),
-                    }
-                ));
+                report["settings"] = s.map_or_else(
+                    failure,
+                    |r| serde_json::json!({"applied": r.applied, "needs_restart": r.needs_restart}),
+                );
             }
-            body.push_str("}\n");
+            let body = format!("{report}\n");
             let status = if failed {
                 StatusCode::INTERNAL_SERVER_ERROR
             } else {
