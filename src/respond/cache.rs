@@ -45,6 +45,15 @@ pub struct Memo {
     pub caller: Caller,
 }
 
+impl Memo {
+    /// Whether this is the answer to exactly this request.
+    fn answers(&self, generation: u64, identity: Option<&[u8; 32]>, request: &[u8]) -> bool {
+        self.generation == generation
+            && self.identity.as_ref() == identity
+            && *self.request == *request
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct CatalogCache {
     hasher: RandomState,
@@ -95,17 +104,11 @@ impl CatalogCache {
         let map = lock(&self.by_request);
         map.get(&h)?
             .iter()
-            .find(|m| {
-                m.generation == generation
-                    && m.identity.as_ref() == identity
-                    && *m.request == *request
-                    && now <= m.valid_until
-            })
+            .find(|m| m.answers(generation, identity, request) && now <= m.valid_until)
             .cloned()
     }
 
     /// Remembers an OK answer computed by the whole pipeline.
-    #[allow(clippy::too_many_arguments)]
     pub fn remember(
         &self,
         generation: u64,
@@ -131,11 +134,7 @@ impl CatalogCache {
         }
         let slot = map.entry(h).or_default();
         // One entry per exact request: a newer answer replaces an expired one.
-        slot.retain(|m| {
-            !(m.generation == generation
-                && m.identity.as_ref() == identity
-                && *m.request == *request)
-        });
+        slot.retain(|m| !m.answers(generation, identity, request));
         slot.push(memo);
     }
 }
