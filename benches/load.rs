@@ -304,11 +304,7 @@ async fn forward(
     req: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     let (parts, body) = req.into_parts();
-    let body = body
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = whole(body).await;
     let mut out = Request::post(format!("{upstream}{}", parts.uri.path()));
     for name in [
         http::header::CONTENT_TYPE,
@@ -324,6 +320,14 @@ async fn forward(
     }
 }
 
+/// A whole message body, or nothing when reading it fails.
+async fn whole(body: Incoming) -> Bytes {
+    body.collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default()
+}
+
 /// Sends `req` upstream and hands back the whole answer, or 502.
 async fn relay(
     client: &Client<HttpConnector, Full<Bytes>>,
@@ -332,12 +336,7 @@ async fn relay(
     match client.request(req).await {
         Ok(resp) => {
             let (parts, body) = resp.into_parts();
-            let body = body
-                .collect()
-                .await
-                .map(|b| b.to_bytes())
-                .unwrap_or_default();
-            Response::from_parts(parts, Full::new(body))
+            Response::from_parts(parts, Full::new(whole(body).await))
         }
         Err(_) => status_only(StatusCode::BAD_GATEWAY),
     }
