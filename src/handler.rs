@@ -291,8 +291,8 @@ impl Request<'_> {
         }
     }
 
-    /// Calls the station with the permit's primitive, within the station's concurrency limit
-    /// (settings, else the registry's `thread_number`). An EC KO becomes the EC's failure.
+    /// Calls the station with the permit's primitive, within the station's concurrency limit.
+    /// An EC KO becomes the EC's failure.
     async fn call(
         &self,
         permit: &NoticePermit,
@@ -300,13 +300,7 @@ impl Request<'_> {
         b64: &str,
     ) -> Result<StationNotice, Failure> {
         let station = permit.station();
-        let limit = self
-            .settings
-            .ec
-            .station_concurrency
-            .get(&station.code)
-            .copied()
-            .unwrap_or(station.thread_number as usize);
+        let limit = self.settings.ec.concurrency_for(&station.code);
         let _slot = self
             .gw
             .admission

@@ -116,6 +116,7 @@ struct RawEc {
     legacy_station_service: Option<StationService>,
     max_response_bytes: Option<usize>,
     station_wait_ms: Option<u64>,
+    max_concurrent_per_station: Option<usize>,
     ca_file: Option<PathBuf>,
     system_roots: Option<bool>,
     #[serde(default)]
@@ -280,13 +281,24 @@ pub struct EcSettings {
     pub station_timeouts: BTreeMap<String, Duration>,
     /// Stations with their own trust or identity.
     pub station_tls: BTreeMap<String, TlsProfile>,
-    /// Calls in flight allowed per station (default: the registry's `thread_number`).
+    /// Calls in flight allowed per station, where set for that station.
     pub station_concurrency: BTreeMap<String, usize>,
+    /// Calls in flight allowed to any other station: high enough for normal traffic, bounded
+    /// so that one hung station cannot hold every in-flight slot. The registry's
+    /// `thread_number` is not used: nothing public says the Node caps synchronous calls with it.
+    pub max_concurrent_per_station: usize,
     /// How long a call waits for one of a busy station's slots before it is refused.
     pub station_wait: Duration,
 }
 
 impl EcSettings {
+    pub fn concurrency_for(&self, station: &str) -> usize {
+        self.station_concurrency
+            .get(station)
+            .copied()
+            .unwrap_or(self.max_concurrent_per_station)
+    }
+
     pub fn timeout_for(&self, station: &str) -> Duration {
         self.station_timeouts
             .get(station)
@@ -346,7 +358,10 @@ pub enum SettingsError {
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
-pub const DEFAULT_EC_TIMEOUT_MS: u64 = 7_000;
+/// Calls in flight to one station: an EC answering in 300 ms still serves ~850 demands a second,
+/// while a hung one holds at most a quarter of the default `limits.max_in_flight`.
+pub const DEFAULT_MAX_CONCURRENT_PER_STATION: usize = 256;
+const DEFAULT_EC_TIMEOUT_MS: u64 = 7_000;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// Checks a `public_url`: `http(s)://authority[/prefix]`, nothing that would need escaping in a
@@ -592,6 +607,15 @@ impl Settings {
             station_timeouts,
             station_tls,
             station_concurrency,
+            max_concurrent_per_station: match raw.ec.max_concurrent_per_station {
+                Some(0) => {
+                    return Err(invalid(
+                        "ec.max_concurrent_per_station",
+                        "must be at least 1".into(),
+                    ))
+                }
+                other => other.unwrap_or(DEFAULT_MAX_CONCURRENT_PER_STATION),
+            },
             station_wait: match raw.ec.station_wait_ms {
                 Some(0) => Duration::ZERO,
                 other => ms("ec.station_wait_ms", other.unwrap_or(1_000))?,

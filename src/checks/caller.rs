@@ -40,10 +40,15 @@ pub fn check_caller(snap: &Snapshot, c: &Caller) -> Result<CallerPermit, CheckEr
     if !channel.enabled {
         return Err(CheckError::ChannelDisabled(c.channel.clone()));
     }
-    if !channel.password.matches(c.password.expose()) {
+    // A channel the registry gives no password cannot be authenticated by anyone.
+    if !channel
+        .password
+        .as_ref()
+        .is_some_and(|p| p.matches(c.password.expose()))
+    {
         return Err(CheckError::WrongPassword(c.channel.clone()));
     }
-    if channel.broker != c.broker {
+    if channel.broker.as_ref() != Some(&c.broker) {
         return Err(CheckError::ChannelNotOfBroker {
             channel: c.channel.clone(),
             broker: c.broker.clone(),

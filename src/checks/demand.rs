@@ -28,7 +28,8 @@ impl Primitive {
 /// Proof that a notice request may go to its station, with everything the call needs.
 #[derive(Debug, Clone)]
 pub struct NoticePermit {
-    subject_service_id: String,
+    /// The association the request came through; a legacy request may have none.
+    subject_service_id: Option<String>,
     ec_domain: String,
     service: Service,
     station: Station,
@@ -36,8 +37,8 @@ pub struct NoticePermit {
 }
 
 impl NoticePermit {
-    pub fn subject_service_id(&self) -> &str {
-        &self.subject_service_id
+    pub fn subject_service_id(&self) -> Option<&str> {
+        self.subject_service_id.as_deref()
     }
 
     /// The EC's fiscal code (`idPA`), also the `id` of the EC's faults.
@@ -105,8 +106,11 @@ pub fn check_demand(
     permit(snap, ss, service, primitive)
 }
 
-/// nodoChiediNumeroAvviso: service → version → EC → (EC, service) association → validity →
-/// station chain (interfaces.md §6.5).
+/// nodoChiediNumeroAvviso: service → version → EC → station chain (interfaces.md §6.5). No
+/// (EC, service) association is needed: the Node's own scenarios reach the EC's station without
+/// one. The station is the association's when one names it (the active one, else the first by
+/// id), else the EC's model-4 station ([`model4_station`]). A bridged SANP 3 service needs its
+/// association, active, as a demand does.
 pub fn check_numero_avviso(
     snap: &Snapshot,
     service_id: &str,
@@ -127,8 +131,7 @@ pub fn check_numero_avviso(
                 .collect()
         })
         .unwrap_or_default();
-    // The active association, else the first one (which then fails the validity check).
-    let chosen = candidates
+    let association = candidates
         .iter()
         .find(|ss| ss.active_at(now))
         .or(candidates.first())
@@ -136,18 +139,55 @@ pub fn check_numero_avviso(
     let primitive = primitive_for(
         service,
         Primitive::PaaChiediNumeroAvviso,
-        chosen.and_then(|ss| ss.station.as_ref()),
+        association.and_then(|ss| ss.station.as_ref()),
         bridging,
     )?;
     check_domain_enabled(snap, domain)?;
-    let ss = chosen.ok_or_else(|| CheckError::NotOffered {
-        service: service_id.to_owned(),
-        domain: domain.to_owned(),
-    })?;
-    if !ss.active_at(now) {
-        return Err(CheckError::ServiceNotActive(ss.id.clone()));
+    match (primitive, association) {
+        (Primitive::PaDemandPaymentNotice, Some(ss)) => {
+            if !ss.active_at(now) {
+                return Err(CheckError::ServiceNotActive(ss.id.clone()));
+            }
+            permit(snap, ss, service, primitive)
+        }
+        (Primitive::PaDemandPaymentNotice, None) => Err(CheckError::ServiceVersion {
+            service: service.id.clone(),
+            version: service.version,
+        }),
+        (Primitive::PaaChiediNumeroAvviso, _) => {
+            let station_code = association
+                .and_then(|ss| ss.station.clone())
+                .or_else(|| model4_station(snap, domain))
+                .ok_or_else(|| CheckError::NoModel4Station(domain.to_owned()))?;
+            let station = station_chain(snap, domain, &station_code)?;
+            Ok(NoticePermit {
+                subject_service_id: association.map(|ss| ss.id.clone()),
+                ec_domain: domain.to_owned(),
+                service: service.clone(),
+                station: station.clone(),
+                primitive,
+            })
+        }
     }
-    permit(snap, ss, service, primitive)
+}
+
+/// The EC's station for a legacy request without an association naming one: of the stations
+/// the EC has enabled for model 4 (`creditorInstitutionStations` with `mod4`), the first by
+/// `station_code` that is known and enabled, else the first by `station_code` (which then fails
+/// its own check). A rule of the registry's content alone, so every replica picks the same.
+pub fn model4_station(snap: &Snapshot, domain: &str) -> Option<String> {
+    let mut codes: Vec<&String> = snap
+        .station_cis
+        .values()
+        .filter(|a| a.mod4 && a.ci == domain)
+        .map(|a| &a.station)
+        .collect();
+    codes.sort();
+    codes
+        .iter()
+        .find(|code| snap.stations.get(**code).is_some_and(|s| s.enabled))
+        .or(codes.first())
+        .map(|c| (*c).clone())
 }
 
 /// The last checks of both chains (the association's station and EC broker), then the permit.
@@ -157,9 +197,13 @@ fn permit(
     service: &Service,
     primitive: Primitive,
 ) -> Result<NoticePermit, CheckError> {
-    let station = station_chain(snap, ss)?;
+    let station_code = ss
+        .station
+        .as_ref()
+        .ok_or_else(|| CheckError::NoStation(ss.id.clone()))?;
+    let station = station_chain(snap, &ss.subject, station_code)?;
     Ok(NoticePermit {
-        subject_service_id: ss.id.clone(),
+        subject_service_id: Some(ss.id.clone()),
         ec_domain: ss.subject.clone(),
         service: service.clone(),
         station: station.clone(),
@@ -178,29 +222,29 @@ fn check_domain_enabled(snap: &Snapshot, domain: &str) -> Result<(), CheckError>
     Ok(())
 }
 
-/// Station of the association: set, known, enabled for model 4 with the EC, enabled; then its
-/// EC broker known and enabled (the disabled broker is found after the station, SEM_DPNR_15).
-fn station_chain<'s>(snap: &'s Snapshot, ss: &SubjectService) -> Result<&'s Station, CheckError> {
-    let station_code = ss
-        .station
-        .as_ref()
-        .ok_or_else(|| CheckError::NoStation(ss.id.clone()))?;
+/// The station for EC `ci`: known, enabled for model 4 with the EC, enabled; then its EC broker
+/// known and enabled (the disabled broker is found after the station, SEM_DPNR_15).
+fn station_chain<'s>(
+    snap: &'s Snapshot,
+    ci: &str,
+    station_code: &str,
+) -> Result<&'s Station, CheckError> {
     let station = snap
         .stations
         .get(station_code)
-        .ok_or_else(|| CheckError::StationUnknown(station_code.clone()))?;
+        .ok_or_else(|| CheckError::StationUnknown(station_code.to_owned()))?;
     let mod4 = snap
         .station_cis
-        .get(&(ss.subject.clone(), station_code.clone()))
+        .get(&(ci.to_owned(), station_code.to_owned()))
         .is_some_and(|a| a.mod4);
     if !mod4 {
         return Err(CheckError::StationNotMod4 {
-            station: station_code.clone(),
-            ci: ss.subject.clone(),
+            station: station_code.to_owned(),
+            ci: ci.to_owned(),
         });
     }
     if !station.enabled {
-        return Err(CheckError::StationDisabled(station_code.clone()));
+        return Err(CheckError::StationDisabled(station_code.to_owned()));
     }
     let broker = snap
         .ci_brokers

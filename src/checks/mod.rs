@@ -44,14 +44,14 @@ pub enum CheckError {
     SubjectServiceUnknown(String),
     #[error("service {0} unknown")]
     ServiceUnknown(String),
-    #[error("service {service} is not offered by {domain}")]
-    NotOffered { service: String, domain: String },
     #[error("subject service {0} not active now")]
     ServiceNotActive(String),
     #[error("service {service} has version {version}, not the operation's")]
     ServiceVersion { service: String, version: i64 },
     #[error("subject service {0} has no station")]
     NoStation(String),
+    #[error("creditor institution {0} has no station enabled for model 4")]
+    NoModel4Station(String),
     #[error("station {0} unknown")]
     StationUnknown(String),
     #[error("station {station} not enabled to model 4 for {ci}")]

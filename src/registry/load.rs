@@ -6,7 +6,7 @@ use std::path::Path;
 use flate2::read::{GzDecoder, ZlibDecoder};
 
 use super::raw::RawConfig;
-use super::snapshot::{RegistryError, Snapshot};
+use super::snapshot::Snapshot;
 
 /// Decompressed documents larger than this are refused (a bound against compression bombs).
 pub const MAX_DOCUMENT_BYTES: u64 = 1024 * 1024 * 1024;
@@ -36,8 +36,6 @@ pub enum LoadError {
         field: String,
         message: String,
     },
-    #[error("invalid registry: {0}")]
-    Invalid(#[from] RegistryError),
 }
 
 /// The encodings a ConfigDataV1 document comes in.
@@ -72,10 +70,13 @@ pub fn load_file(path: &Path) -> Result<Snapshot, LoadError> {
     load_bytes(&bytes)
 }
 
+/// Reads a document: only a document that is not one (not JSON, a map that is not an object)
+/// is refused; entries that cannot serve are noted in the snapshot's `findings`.
 pub fn load_bytes(bytes: &[u8]) -> Result<Snapshot, LoadError> {
-    let json = decompress(bytes)?;
-    let raw = parse_json(&json)?;
-    Ok(Snapshot::try_from(raw)?)
+    // The decompressed text is dropped before the snapshot is built: a large registry would
+    // otherwise hold document, raw model and snapshot at once.
+    let raw = parse_json(&decompress(bytes)?)?;
+    Ok(Snapshot::from(raw))
 }
 
 fn decompress(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, LoadError> {

@@ -7,7 +7,7 @@ pub mod time;
 
 pub use load::{load_bytes, load_file, Encoding, LoadError};
 pub use snapshot::{
-    CatalogService, CatalogSubject, Channel, CiBroker, Connection, CreditorInstitution, Iban,
-    Protocol, Proxy, Psp, PspBroker, RegistryError, Service, Snapshot, Station, StationCi,
+    CatalogService, CatalogSubject, Channel, CiBroker, Connection, CreditorInstitution, Effect,
+    Finding, Iban, Protocol, Proxy, Psp, PspBroker, Service, Snapshot, Station, StationCi,
     SubjectService,
 };

@@ -2,13 +2,80 @@
 //!
 //! Only the maps and fields the gateway uses are declared; everything else is ignored. Every
 //! field is optional here (nulls and absences are tolerated); `snapshot` decides what is required.
+//! A row that does not even have the declared shape (a boolean that is a list, say) is kept aside
+//! as a [`BadRow`] instead of refusing the document: real documents carry such rows.
 
-use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
 
+use serde::de::{DeserializeOwned, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 /// A map of the document; `null` counts as empty.
-pub type Map<T> = Option<BTreeMap<String, T>>;
+pub type Map<T> = Option<Rows<T>>;
+
+/// The entries of one map in document order (the v1 catalog lists services in that order), and
+/// the entries that could not be read.
+#[derive(Debug)]
+pub struct Rows<T> {
+    pub rows: Vec<(String, T)>,
+    pub bad: Vec<BadRow>,
+}
+
+impl<T> Default for Rows<T> {
+    fn default() -> Self {
+        Self {
+            rows: Vec::new(),
+            bad: Vec::new(),
+        }
+    }
+}
+
+/// An entry whose JSON does not fit the declared shape: its key, the field and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadRow {
+    pub key: String,
+    pub field: String,
+    pub problem: String,
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Rows<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(RowsVisitor(PhantomData))
+    }
+}
+
+struct RowsVisitor<T>(PhantomData<T>);
+
+impl<'de, T: DeserializeOwned> Visitor<'de> for RowsVisitor<T> {
+    type Value = Rows<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object of entries")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Rows {
+            rows: Vec::with_capacity(map.size_hint().unwrap_or(0)),
+            bad: Vec::new(),
+        };
+        // Each entry is first taken as raw JSON text (only checked for syntax), then read into
+        // its type, so one entry of the wrong shape costs that entry alone.
+        while let Some((key, value)) = map.next_entry::<String, Box<serde_json::value::RawValue>>()?
+        {
+            let mut de = serde_json::Deserializer::from_str(value.get());
+            match serde_path_to_error::deserialize::<_, T>(&mut de) {
+                Ok(row) => out.rows.push((key, row)),
+                Err(e) => out.bad.push(BadRow {
+                    key,
+                    field: e.path().to_string(),
+                    problem: e.into_inner().to_string(),
+                }),
+            }
+        }
+        Ok(out)
+    }
+}
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -26,7 +93,7 @@ pub struct RawConfig {
     pub cds_services: Map<RawCdsService>,
     pub cds_subjects: Map<RawCdsSubject>,
     pub cds_subject_services: Map<RawCdsSubjectService>,
-    pub cds_categories: Map<serde::de::IgnoredAny>,
+    pub cds_categories: Option<serde::de::IgnoredAny>,
     pub ibans: Map<RawIban>,
 }
 
@@ -117,8 +184,6 @@ pub struct RawStation {
     pub service_mod4: Option<RawService>,
     pub broker_code: Option<String>,
     pub proxy: Option<RawProxy>,
-    #[serde(deserialize_with = "lenient_i64")]
-    pub thread_number: Option<i64>,
     pub timeouts: Option<RawTimeouts>,
     #[serde(deserialize_with = "lenient_i64")]
     pub primitive_version: Option<i64>,

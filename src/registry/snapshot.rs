@@ -1,28 +1,58 @@
 //! A validated, indexed, immutable view of one registry document; requests read only this.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use super::raw::{self, RawConfig};
 use super::time::Timestamp;
 use crate::secret::Secret;
 
-/// A registry problem, named by map, key and field so an operator can find it in the document.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{map}[{key:?}].{field}: {problem}")]
-pub struct RegistryError {
-    pub map: String,
+/// An entry of the document the gateway could not take whole: left out, or kept with one part
+/// unusable. Named by map, key and field so an operator can find it; `effect` says what the
+/// Node-like consequence is at run time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub map: &'static str,
     pub key: String,
     pub field: String,
     pub problem: String,
+    pub effect: Effect,
 }
 
-fn err(map: &str, key: &str, field: &str, problem: impl Into<String>) -> RegistryError {
-    RegistryError {
-        map: map.to_owned(),
-        key: key.to_owned(),
-        field: field.to_owned(),
-        problem: problem.into(),
+/// What became of an entry with a problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Left out of the snapshot: requests naming it find nothing (the Node's "unknown" fault).
+    Skipped,
+    /// Kept; the part that needs the bad field fails at run time, as the Node would answer.
+    Degraded(&'static str),
+    /// Kept for the checks, not listed in the catalog (the catalog schema cannot carry it).
+    Unlisted,
+}
+
+impl Effect {
+    /// A fixed name for counters.
+    pub fn label(self) -> &'static str {
+        match self {
+            Effect::Skipped => "skipped",
+            Effect::Degraded(_) => "degraded",
+            Effect::Unlisted => "unlisted",
+        }
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}[{:?}].{}: {}; ",
+            self.map, self.key, self.field, self.problem
+        )?;
+        match self.effect {
+            Effect::Skipped => f.write_str("entry left out"),
+            Effect::Degraded(what) => write!(f, "kept, {what}"),
+            Effect::Unlisted => f.write_str("kept, not listed in the catalog"),
+        }
     }
 }
 
@@ -44,8 +74,10 @@ pub struct PspBroker {
 pub struct Channel {
     pub code: String,
     pub enabled: bool,
-    pub password: Secret,
-    pub broker: String,
+    /// `None`: the registry has no password (the column is nullable); nobody authenticates.
+    pub password: Option<Secret>,
+    /// `None`: the channel belongs to no broker; every caller fails authorization.
+    pub broker: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -88,7 +120,9 @@ pub struct Station {
     pub code: String,
     pub enabled: bool,
     pub broker: String,
-    pub connection: Connection,
+    /// The endpoint, or why the registry's `connection` cannot be used (then every call is
+    /// `PPT_STAZIONE_INT_PA_IRRAGGIUNGIBILE`, as for a station nobody can reach).
+    pub connection: Result<Connection, String>,
     pub connection_mod4: Option<Connection>,
     /// `service.path` (legacy primitives).
     pub service_path: Option<String>,
@@ -96,9 +130,9 @@ pub struct Station {
     pub pof_path: Option<String>,
     /// `service_mod4.path` (the "modello 4" endpoint).
     pub mod4_path: Option<String>,
-    pub proxy: Option<Proxy>,
-    /// `thread_number`: the station's declared parallelism.
-    pub thread_number: u32,
+    /// The outbound proxy, or why it cannot be used (then the station is unreachable: going
+    /// around a proxy the registry asks for is not an option).
+    pub proxy: Result<Option<Proxy>, String>,
     pub version: i64,
     pub primitive_version: i64,
 }
@@ -114,7 +148,8 @@ pub struct StationCi {
 #[derive(Debug, Clone)]
 pub struct Service {
     pub id: String,
-    pub description: String,
+    /// `None` when the registry's description is missing or over the catalog's 70 characters.
+    pub description: Option<String>,
     pub reference_xsd: String,
     /// 1: legacy `nodoChiediNumeroAvviso`; 2: SANP 3 `demandPaymentNotice`.
     pub version: i64,
@@ -126,9 +161,12 @@ pub struct SubjectService {
     pub id: String,
     pub subject: String,
     pub service: String,
-    pub start: Timestamp,
+    /// `None` when the registry's validity cannot be read (a null or unreadable `start_date`, an
+    /// unreadable `end_date`): the association is then never active.
+    pub start: Option<Timestamp>,
     pub end: Option<Timestamp>,
-    pub fee: bool,
+    /// `None` when the registry's `fee` is null: such an association is not listed.
+    pub fee: Option<bool>,
     pub station: Option<String>,
     pub description: Option<String>,
 }
@@ -136,11 +174,7 @@ pub struct SubjectService {
 impl SubjectService {
     /// Whether the association is valid at `now` (epoch seconds), bounds included.
     pub fn active_at(&self, now: i64) -> bool {
-        self.start.epoch <= now && self.end.is_none_or(|e| now <= e.epoch)
-    }
-
-    pub fn expired_at(&self, now: i64) -> bool {
-        self.end.is_some_and(|e| now > e.epoch)
+        self.start.is_some_and(|s| s.epoch <= now) && self.end.is_none_or(|e| now <= e.epoch)
     }
 }
 
@@ -200,8 +234,13 @@ pub struct Snapshot {
     pub ec_names: HashMap<String, String>,
     /// Services sorted by id, each with its associations sorted by id.
     pub catalog: Vec<CatalogService>,
+    /// Version-1 services in document order (`cdsServices`), each with its associations in
+    /// document order (`cdsSubjectServices`): the order the Node lists the v1 catalog in.
+    pub catalog_v1: Vec<CatalogService>,
     /// Every association's end (epoch seconds), sorted: when the catalog's content changes.
     pub catalog_ends: Vec<i64>,
+    /// Entries left out or kept with an unusable part, in document order.
+    pub findings: Vec<Finding>,
 }
 
 impl Snapshot {
@@ -226,26 +265,37 @@ impl fmt::Debug for Snapshot {
     }
 }
 
-/// Helper that reads one entry's fields and names them in errors.
+/// One field's problem, before the caller decides what it costs the entry.
+struct Problem {
+    field: String,
+    problem: String,
+}
+
+type Check<T> = Result<T, Problem>;
+
+fn problem(field: &str, problem: impl Into<String>) -> Problem {
+    Problem {
+        field: field.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+/// Reads one entry's fields and names them in problems.
 struct Entry<'a> {
     map: &'static str,
     key: &'a str,
 }
 
 impl Entry<'_> {
-    fn fail(&self, field: &str, problem: impl Into<String>) -> RegistryError {
-        err(self.map, self.key, field, problem)
-    }
-
-    fn required<T: Clone>(&self, field: &str, v: &Option<T>) -> Result<T, RegistryError> {
+    fn required<T: Clone>(&self, field: &str, v: &Option<T>) -> Check<T> {
         v.clone()
-            .ok_or_else(|| self.fail(field, "required, missing or null"))
+            .ok_or_else(|| problem(field, "required, missing or null"))
     }
 
     /// The entity's own code: the map key, which must agree with the inner code when present.
-    fn code(&self, field: &str, inner: &Option<String>) -> Result<String, RegistryError> {
+    fn code(&self, field: &str, inner: &Option<String>) -> Check<String> {
         match inner {
-            Some(code) if code != self.key => Err(self.fail(
+            Some(code) if code != self.key => Err(problem(
                 field,
                 format!("{code:?} differs from the map key {:?}", self.key),
             )),
@@ -254,36 +304,13 @@ impl Entry<'_> {
     }
 
     /// A string of `min..=max` characters (the catalog schema's limits).
-    fn text(
-        &self,
-        field: &str,
-        v: &Option<String>,
-        min: usize,
-        max: usize,
-    ) -> Result<String, RegistryError> {
+    fn text(&self, field: &str, v: &Option<String>, min: usize, max: usize) -> Check<String> {
         let s = self.required(field, v)?;
-        self.check_len(field, &s, min, max)?;
+        check_len(field, &s, min, max)?;
         Ok(s)
     }
 
-    fn check_len(&self, field: &str, s: &str, min: usize, max: usize) -> Result<(), RegistryError> {
-        let n = s.chars().count();
-        if n < min || n > max {
-            let want = if min == max {
-                format!("exactly {min}")
-            } else {
-                format!("{min} to {max}")
-            };
-            return Err(self.fail(field, format!("{n} characters, expected {want}")));
-        }
-        Ok(())
-    }
-
-    fn connection(
-        &self,
-        field: &str,
-        c: &Option<raw::RawConnection>,
-    ) -> Result<Option<Connection>, RegistryError> {
+    fn connection(&self, field: &str, c: &Option<raw::RawConnection>) -> Check<Option<Connection>> {
         let Some(c) = c else { return Ok(None) };
         if c.protocol.is_none() && c.ip.is_none() && c.port.is_none() {
             return Ok(None);
@@ -297,20 +324,23 @@ impl Entry<'_> {
             Some("HTTP") => Protocol::Http,
             Some("HTTPS") => Protocol::Https,
             Some(other) => {
-                return Err(self.fail(
+                return Err(problem(
                     &format!("{field}.protocol"),
                     format!("{other:?} is neither HTTP nor HTTPS"),
                 ))
             }
             None => {
-                return Err(self.fail(&format!("{field}.protocol"), "required, missing or null"))
+                return Err(problem(
+                    &format!("{field}.protocol"),
+                    "required, missing or null",
+                ))
             }
         };
         let host = self.required(&format!("{field}.ip"), &c.ip)?;
         if host.is_empty() {
-            return Err(self.fail(&format!("{field}.ip"), "empty host"));
+            return Err(problem(&format!("{field}.ip"), "empty host"));
         }
-        let port = self.port(&format!("{field}.port"), c.port)?;
+        let port = port(&format!("{field}.port"), c.port)?;
         Ok(Some(Connection {
             protocol,
             host,
@@ -318,176 +348,288 @@ impl Entry<'_> {
         }))
     }
 
-    fn port(&self, field: &str, p: Option<i64>) -> Result<u16, RegistryError> {
-        let p = p.ok_or_else(|| self.fail(field, "required, missing or null"))?;
-        u16::try_from(p)
-            .ok()
-            .filter(|p| *p > 0)
-            .ok_or_else(|| self.fail(field, format!("{p} is not a TCP port")))
-    }
-
-    fn timestamp(
-        &self,
-        field: &str,
-        v: &Option<String>,
-    ) -> Result<Option<Timestamp>, RegistryError> {
+    fn timestamp(&self, field: &str, v: &Option<String>) -> Check<Option<Timestamp>> {
         v.as_deref()
-            .map(|s| Timestamp::parse(s).map_err(|e| self.fail(field, e.to_string())))
+            .map(|s| Timestamp::parse(s).map_err(|e| problem(field, e.to_string())))
             .transpose()
     }
 }
 
-fn entries<T>(m: &raw::Map<T>) -> impl Iterator<Item = (&String, &T)> {
-    m.iter().flat_map(BTreeMap::iter)
+fn check_len(field: &str, s: &str, min: usize, max: usize) -> Check<()> {
+    let n = s.chars().count();
+    if n < min || n > max {
+        let want = if min == max {
+            format!("exactly {min}")
+        } else {
+            format!("{min} to {max}")
+        };
+        return Err(problem(field, format!("{n} characters, expected {want}")));
+    }
+    Ok(())
 }
 
-impl TryFrom<RawConfig> for Snapshot {
-    type Error = RegistryError;
+fn port(field: &str, p: Option<i64>) -> Check<u16> {
+    let p = p.ok_or_else(|| problem(field, "required, missing or null"))?;
+    u16::try_from(p)
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| problem(field, format!("{p} is not a TCP port")))
+}
 
-    fn try_from(raw: RawConfig) -> Result<Self, RegistryError> {
+/// What the load found, in document order.
+#[derive(Default)]
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn note(&mut self, e: &Entry<'_>, p: Problem, effect: Effect) {
+        self.0.push(Finding {
+            map: e.map,
+            key: e.key.to_owned(),
+            field: p.field,
+            problem: p.problem,
+            effect,
+        });
+    }
+
+    /// The value; else the entry is left out (`None`).
+    fn keep<T>(&mut self, e: &Entry<'_>, r: Check<T>) -> Option<T> {
+        r.map_err(|p| self.note(e, p, Effect::Skipped)).ok()
+    }
+
+    /// The value; else `fallback`, and the entry is kept with `effect`.
+    fn or<T>(&mut self, e: &Entry<'_>, r: Check<T>, effect: Effect, fallback: T) -> T {
+        r.unwrap_or_else(|p| {
+            self.note(e, p, effect);
+            fallback
+        })
+    }
+
+    /// The entries of one map that could be read, after noting those that could not.
+    fn rows<T>(&mut self, map: &'static str, m: raw::Map<T>) -> std::vec::IntoIter<(String, T)> {
+        let m = m.unwrap_or_default();
+        for bad in m.bad {
+            self.0.push(Finding {
+                map,
+                key: bad.key,
+                field: bad.field,
+                problem: bad.problem,
+                effect: Effect::Skipped,
+            });
+        }
+        m.rows.into_iter()
+    }
+}
+
+const DISABLED: &str = "taken as disabled";
+const NEVER_ACTIVE: &str = "never active (PPT_SERVIZIO_NONATTIVO) and not listed";
+const UNREACHABLE: &str = "unreachable (PPT_STAZIONE_INT_PA_IRRAGGIUNGIBILE)";
+
+impl From<RawConfig> for Snapshot {
+    /// Every entry that can serve is taken; one that cannot is left out or kept with the
+    /// unusable part failing at run time as the Node would answer, and noted in `findings`.
+    /// Only the document's shape (handled by the loader) can refuse it as a whole.
+    fn from(raw: RawConfig) -> Self {
+        let mut f = Findings::default();
         let mut psps = HashMap::new();
-        for (key, p) in entries(&raw.psps) {
-            let e = Entry { map: "psps", key };
-            psps.insert(
-                key.clone(),
-                Psp {
-                    code: e.code("psp_code", &p.psp_code)?,
-                    enabled: e.required("enabled", &p.enabled)?,
-                },
-            );
+        for (key, p) in f.rows("psps", raw.psps) {
+            let e = Entry { map: "psps", key: &key };
+            let Some(code) = f.keep(&e, e.code("psp_code", &p.psp_code)) else {
+                continue;
+            };
+            let enabled = f.or(&e, e.required("enabled", &p.enabled), Effect::Degraded(DISABLED), false);
+            psps.insert(key, Psp { code, enabled });
         }
         let mut psp_brokers = HashMap::new();
-        for (key, b) in entries(&raw.psp_brokers) {
+        for (key, b) in f.rows("pspBrokers", raw.psp_brokers) {
             let e = Entry {
                 map: "pspBrokers",
-                key,
+                key: &key,
             };
+            let Some(code) = f.keep(&e, e.code("broker_psp_code", &b.broker_psp_code)) else {
+                continue;
+            };
+            let enabled = f.or(&e, e.required("enabled", &b.enabled), Effect::Degraded(DISABLED), false);
             psp_brokers.insert(
-                key.clone(),
+                key,
                 PspBroker {
-                    code: e.code("broker_psp_code", &b.broker_psp_code)?,
-                    enabled: e.required("enabled", &b.enabled)?,
+                    code,
+                    enabled,
                     extended_fault_bean: b.extended_fault_bean.unwrap_or(false),
                 },
             );
         }
         let mut channels = HashMap::new();
-        for (key, c) in entries(&raw.channels) {
+        for (key, c) in f.rows("channels", raw.channels) {
             let e = Entry {
                 map: "channels",
-                key,
+                key: &key,
             };
+            let Some(code) = f.keep(&e, e.code("channel_code", &c.channel_code)) else {
+                continue;
+            };
+            let enabled = f.or(&e, e.required("enabled", &c.enabled), Effect::Degraded(DISABLED), false);
+            let password = f.or(
+                &e,
+                e.required("password", &c.password).map(|p| Some(Secret::new(p))),
+                Effect::Degraded("no caller can authenticate (PPT_AUTENTICAZIONE)"),
+                None,
+            );
+            let broker = f.or(
+                &e,
+                e.required("broker_psp_code", &c.broker_psp_code).map(Some),
+                Effect::Degraded("no broker may use it (PPT_AUTORIZZAZIONE)"),
+                None,
+            );
             channels.insert(
-                key.clone(),
+                key,
                 Channel {
-                    code: e.code("channel_code", &c.channel_code)?,
-                    enabled: e.required("enabled", &c.enabled)?,
-                    password: Secret::new(e.required("password", &c.password)?),
-                    broker: e.required("broker_psp_code", &c.broker_psp_code)?,
+                    code,
+                    enabled,
+                    password,
+                    broker,
                 },
             );
         }
         let mut psp_channels = HashSet::new();
-        for (key, t) in entries(&raw.psp_channel_payment_types) {
+        for (key, t) in f.rows("pspChannelPaymentTypes", raw.psp_channel_payment_types) {
             let e = Entry {
                 map: "pspChannelPaymentTypes",
-                key,
+                key: &key,
             };
-            psp_channels.insert((
-                e.required("psp_code", &t.psp_code)?,
-                e.required("channel_code", &t.channel_code)?,
-            ));
+            let pair = e
+                .required("psp_code", &t.psp_code)
+                .and_then(|p| Ok((p, e.required("channel_code", &t.channel_code)?)));
+            if let Some(pair) = f.keep(&e, pair) {
+                psp_channels.insert(pair);
+            }
         }
         let mut creditor_institutions = HashMap::new();
-        for (key, c) in entries(&raw.creditor_institutions) {
+        for (key, c) in f.rows("creditorInstitutions", raw.creditor_institutions) {
             let e = Entry {
                 map: "creditorInstitutions",
-                key,
+                key: &key,
             };
+            let Some(code) = f.keep(
+                &e,
+                e.code("creditor_institution_code", &c.creditor_institution_code),
+            ) else {
+                continue;
+            };
+            let enabled = f.or(&e, e.required("enabled", &c.enabled), Effect::Degraded(DISABLED), false);
             creditor_institutions.insert(
-                key.clone(),
+                key,
                 CreditorInstitution {
-                    code: e.code("creditor_institution_code", &c.creditor_institution_code)?,
-                    enabled: e.required("enabled", &c.enabled)?,
-                    business_name: c.business_name.clone().filter(|s| !s.trim().is_empty()),
+                    code,
+                    enabled,
+                    business_name: c.business_name.filter(|s| !s.trim().is_empty()),
                 },
             );
         }
         let mut ci_brokers = HashMap::new();
-        for (key, b) in entries(&raw.creditor_institution_brokers) {
+        for (key, b) in f.rows("creditorInstitutionBrokers", raw.creditor_institution_brokers) {
             let e = Entry {
                 map: "creditorInstitutionBrokers",
-                key,
+                key: &key,
             };
-            ci_brokers.insert(
-                key.clone(),
-                CiBroker {
-                    code: e.code("broker_code", &b.broker_code)?,
-                    enabled: e.required("enabled", &b.enabled)?,
-                },
-            );
+            let Some(code) = f.keep(&e, e.code("broker_code", &b.broker_code)) else {
+                continue;
+            };
+            let enabled = f.or(&e, e.required("enabled", &b.enabled), Effect::Degraded(DISABLED), false);
+            ci_brokers.insert(key, CiBroker { code, enabled });
         }
         let mut stations = HashMap::new();
-        for (key, s) in entries(&raw.stations) {
+        for (key, s) in f.rows("stations", raw.stations) {
             let e = Entry {
                 map: "stations",
-                key,
+                key: &key,
             };
-            let connection = e
-                .connection("connection", &s.connection)?
-                .ok_or_else(|| e.fail("connection", "required, missing or null"))?;
-            let proxy = match &s.proxy {
-                Some(p) if p.proxy_host.as_deref().is_some_and(|h| !h.is_empty()) => Some(Proxy {
-                    host: p.proxy_host.clone().unwrap_or_default(),
-                    port: e.port("proxy.proxy_port", p.proxy_port)?,
-                    username: p.proxy_username.clone().filter(|u| !u.is_empty()),
-                    password: p
-                        .proxy_password
-                        .clone()
-                        .filter(|u| !u.is_empty())
-                        .map(Secret::new),
-                }),
-                _ => None,
+            let Some(code) = f.keep(&e, e.code("station_code", &s.station_code)) else {
+                continue;
             };
-            let thread_number = s.thread_number.unwrap_or(1);
+            let Some(broker) = f.keep(&e, e.required("broker_code", &s.broker_code)) else {
+                continue;
+            };
+            let enabled = f.or(&e, e.required("enabled", &s.enabled), Effect::Degraded(DISABLED), false);
+            let connection = match e.connection("connection", &s.connection) {
+                Ok(Some(c)) => Ok(c),
+                Ok(None) => {
+                    let p = problem("connection", "required, missing or null");
+                    let why = p.problem.clone();
+                    f.note(&e, p, Effect::Degraded(UNREACHABLE));
+                    Err(format!("connection: {why}"))
+                }
+                Err(p) => {
+                    let why = format!("{}: {}", p.field, p.problem);
+                    f.note(&e, p, Effect::Degraded(UNREACHABLE));
+                    Err(why)
+                }
+            };
+            let connection_mod4 = f.or(
+                &e,
+                e.connection("connection_mod4", &s.connection_mod4),
+                Effect::Degraded("connection_mod4 ignored, connection used"),
+                None,
+            );
+            let proxy = match s.proxy {
+                Some(p) if p.proxy_host.as_deref().is_some_and(|h| !h.is_empty()) => {
+                    match port("proxy.proxy_port", p.proxy_port) {
+                        Ok(port) => Ok(Some(Proxy {
+                            host: p.proxy_host.unwrap_or_default(),
+                            port,
+                            username: p.proxy_username.filter(|u| !u.is_empty()),
+                            password: p
+                                .proxy_password
+                                .filter(|u| !u.is_empty())
+                                .map(Secret::new),
+                        })),
+                        Err(p) => {
+                            let why = format!("{}: {}", p.field, p.problem);
+                            f.note(&e, p, Effect::Degraded(UNREACHABLE));
+                            Err(why)
+                        }
+                    }
+                }
+                _ => Ok(None),
+            };
             stations.insert(
-                key.clone(),
+                key,
                 Station {
-                    code: e.code("station_code", &s.station_code)?,
-                    enabled: e.required("enabled", &s.enabled)?,
-                    broker: e.required("broker_code", &s.broker_code)?,
+                    code,
+                    enabled,
+                    broker,
                     connection,
-                    connection_mod4: e.connection("connection_mod4", &s.connection_mod4)?,
-                    service_path: s.service.as_ref().and_then(|x| x.path.clone()),
-                    pof_path: s.service_pof.as_ref().and_then(|x| x.path.clone()),
-                    mod4_path: s.service_mod4.as_ref().and_then(|x| x.path.clone()),
+                    connection_mod4,
+                    service_path: s.service.and_then(|x| x.path),
+                    pof_path: s.service_pof.and_then(|x| x.path),
+                    mod4_path: s.service_mod4.and_then(|x| x.path),
                     proxy,
-                    thread_number: u32::try_from(thread_number)
-                        .ok()
-                        .filter(|n| *n > 0)
-                        .ok_or_else(|| {
-                            e.fail(
-                                "thread_number",
-                                format!("{thread_number} is not a positive count"),
-                            )
-                        })?,
                     version: s.version.unwrap_or(2),
                     primitive_version: s.primitive_version.unwrap_or(1),
                 },
             );
         }
         let mut station_cis = HashMap::new();
-        for (key, s) in entries(&raw.creditor_institution_stations) {
+        for (key, s) in f.rows("creditorInstitutionStations", raw.creditor_institution_stations) {
             let e = Entry {
                 map: "creditorInstitutionStations",
-                key,
+                key: &key,
             };
-            let ci = e.required("creditor_institution_code", &s.creditor_institution_code)?;
-            let station = e.required("station_code", &s.station_code)?;
+            let pair = e
+                .required("creditor_institution_code", &s.creditor_institution_code)
+                .and_then(|ci| Ok((ci, e.required("station_code", &s.station_code)?)));
+            let Some((ci, station)) = f.keep(&e, pair) else {
+                continue;
+            };
+            let mod4 = f.or(
+                &e,
+                e.required("mod4", &s.mod4),
+                Effect::Degraded("not enabled for model 4"),
+                false,
+            );
             let entry = StationCi {
                 ci: ci.clone(),
                 station: station.clone(),
-                mod4: e.required("mod4", &s.mod4)?,
+                mod4,
                 spontaneous_payment: s.spontaneous_payment.unwrap_or(false),
             };
             // Several rows (one per aux digit / segregation code) may join the same pair; the pair
@@ -501,67 +643,121 @@ impl TryFrom<RawConfig> for Snapshot {
                 .or_insert(entry);
         }
         let mut services = HashMap::new();
-        for (key, s) in entries(&raw.cds_services) {
+        // Document order, and the services the catalog cannot carry.
+        let mut service_order = Vec::new();
+        let mut unlisted = HashSet::new();
+        for (key, s) in f.rows("cdsServices", raw.cds_services) {
             let e = Entry {
                 map: "cdsServices",
-                key,
+                key: &key,
             };
-            let id = e.code("id", &s.id)?;
-            e.check_len("id", &id, 5, 5)?;
-            let category = s.category.clone().filter(|c| !c.is_empty());
-            if let Some(c) = &category {
-                e.check_len("category", c, 1, 35)?;
+            let id = e
+                .code("id", &s.id)
+                .and_then(|id| check_len("id", &id, 5, 5).map(|()| id));
+            let Some(id) = f.keep(&e, id) else { continue };
+            let Some(version) = f.keep(&e, e.required("version", &s.version)) else {
+                continue;
+            };
+            // The service data are checked against this schema: without it, no request can be.
+            let Some(reference_xsd) = f.keep(&e, e.text("reference_xsd", &s.reference_xsd, 1, 35))
+            else {
+                continue;
+            };
+            let description = f.or(
+                &e,
+                e.text("description", &s.description, 1, 70).map(Some),
+                Effect::Unlisted,
+                None,
+            );
+            let category = s.category.filter(|c| !c.is_empty());
+            let category = match category {
+                Some(c) => match check_len("category", &c, 1, 35) {
+                    Ok(()) => Some(c),
+                    Err(p) => {
+                        f.note(&e, p, Effect::Unlisted);
+                        unlisted.insert(id.clone());
+                        None
+                    }
+                },
+                None => None,
+            };
+            if description.is_none() {
+                unlisted.insert(id.clone());
             }
+            service_order.push(key.clone());
             services.insert(
-                key.clone(),
+                key,
                 Service {
                     id,
-                    description: e.text("description", &s.description, 1, 70)?,
-                    reference_xsd: e.text("reference_xsd", &s.reference_xsd, 1, 35)?,
-                    version: e.required("version", &s.version)?,
+                    description,
+                    reference_xsd,
+                    version,
                     category,
                 },
             );
         }
-        let mut subjects: HashMap<String, String> = HashMap::new();
-        for (key, s) in entries(&raw.cds_subjects) {
+        let mut ec_names: HashMap<String, String> = HashMap::new();
+        for (key, s) in f.rows("cdsSubjects", raw.cds_subjects) {
             let e = Entry {
                 map: "cdsSubjects",
-                key,
+                key: &key,
             };
-            let code = e.code("creditor_institution_code", &s.creditor_institution_code)?;
-            if let Some(d) = s
-                .creditor_institution_description
-                .clone()
-                .filter(|d| !d.is_empty())
-            {
-                e.check_len("creditor_institution_description", &d, 1, 70)?;
-                subjects.insert(code, d);
+            let Some(code) = f.keep(
+                &e,
+                e.code("creditor_institution_code", &s.creditor_institution_code),
+            ) else {
+                continue;
+            };
+            if let Some(d) = s.creditor_institution_description.filter(|d| !d.is_empty()) {
+                if let Err(p) = check_len("creditor_institution_description", &d, 1, 70) {
+                    f.note(&e, p, Effect::Degraded("cut to 70 characters in the catalog"));
+                }
+                ec_names.insert(code, truncate_chars(&d, 70));
             }
         }
         let mut subject_services = HashMap::new();
-        for (key, s) in entries(&raw.cds_subject_services) {
+        let mut association_order = Vec::new();
+        for (key, s) in f.rows("cdsSubjectServices", raw.cds_subject_services) {
             let e = Entry {
                 map: "cdsSubjectServices",
-                key,
+                key: &key,
             };
-            let id = e.code("subject_service_id", &s.subject_service_id)?;
-            e.check_len("subject_service_id", &id, 5, 5)?;
-            let subject = e.text("subject", &s.subject, 1, 35)?;
-            let start = e
-                .timestamp("start_date", &s.start_date)?
-                .ok_or_else(|| e.fail("start_date", "required, missing or null"))?;
+            let id = e
+                .code("subject_service_id", &s.subject_service_id)
+                .and_then(|id| check_len("subject_service_id", &id, 5, 5).map(|()| id));
+            let Some(id) = f.keep(&e, id) else { continue };
+            let Some(subject) = f.keep(&e, e.text("subject", &s.subject, 1, 35)) else {
+                continue;
+            };
+            let Some(service) = f.keep(&e, e.required("service", &s.service)) else {
+                continue;
+            };
+            let start = e.timestamp("start_date", &s.start_date).and_then(|t| {
+                t.ok_or_else(|| problem("start_date", "required, missing or null"))
+            });
+            let end = e.timestamp("end_date", &s.end_date);
+            // Without a readable validity the association is never active (the Node compares
+            // dates it does not have as false).
+            let (start, end) = match (start, end) {
+                (Ok(start), Ok(end)) => (Some(start), end),
+                (Err(p), _) | (_, Err(p)) => {
+                    f.note(&e, p, Effect::Degraded(NEVER_ACTIVE));
+                    (None, None)
+                }
+            };
+            let fee = f.or(&e, e.required("fee", &s.fee).map(Some), Effect::Unlisted, None);
+            association_order.push(key.clone());
             subject_services.insert(
-                key.clone(),
+                key,
                 SubjectService {
                     id,
                     subject,
-                    service: e.required("service", &s.service)?,
+                    service,
                     start,
-                    end: e.timestamp("end_date", &s.end_date)?,
-                    fee: e.required("fee", &s.fee)?,
-                    station: s.station_code.clone().filter(|c| !c.is_empty()),
-                    description: s.service_description.clone().filter(|c| !c.is_empty()),
+                    end,
+                    fee,
+                    station: s.station_code.filter(|c| !c.is_empty()),
+                    description: s.service_description.filter(|c| !c.is_empty()),
                 },
             );
         }
@@ -576,30 +772,52 @@ impl TryFrom<RawConfig> for Snapshot {
             ids.sort();
         }
         let mut ibans: HashMap<String, Vec<Iban>> = HashMap::new();
-        for (key, i) in entries(&raw.ibans) {
-            let e = Entry { map: "ibans", key };
-            let iban = e.required("iban", &i.iban)?;
-            let ci = e.required("creditor_institution_code", &i.creditor_institution_code)?;
-            let valid_from = e.timestamp("validity_date", &i.validity_date)?;
-            ibans.entry(ci).or_default().push(Iban { iban, valid_from });
+        for (key, i) in f.rows("ibans", raw.ibans) {
+            let e = Entry {
+                map: "ibans",
+                key: &key,
+            };
+            let row = e.required("iban", &i.iban).and_then(|iban| {
+                let ci = e.required("creditor_institution_code", &i.creditor_institution_code)?;
+                let valid_from = e.timestamp("validity_date", &i.validity_date)?;
+                Ok((ci, Iban { iban, valid_from }))
+            });
+            if let Some((ci, iban)) = f.keep(&e, row) {
+                ibans.entry(ci).or_default().push(iban);
+            }
         }
         for list in ibans.values_mut() {
             list.sort_by(|a, b| a.iban.cmp(&b.iban));
         }
-        let mut ec_names = subjects;
         for (code, ci) in &creditor_institutions {
             if let Some(name) = &ci.business_name {
                 ec_names.entry(code.clone()).or_insert_with(|| name.clone());
             }
         }
-        let catalog = build_catalog(&services, &subject_services, &ec_names);
+        let projection = Projection {
+            services: &services,
+            ec_names: &ec_names,
+            unlisted: &unlisted,
+        };
+        let mut sorted_services: Vec<&String> = services.keys().collect();
+        sorted_services.sort();
+        let catalog = projection.catalog(sorted_services, subject_services.values(), true);
+        let v1_services = service_order
+            .iter()
+            .filter(|k| services.get(*k).is_some_and(|s| s.version == 1))
+            .collect();
+        let in_order = association_order
+            .iter()
+            .filter_map(|k| subject_services.get(k));
+        let catalog_v1 = projection.catalog(v1_services, in_order, false);
         let mut catalog_ends: Vec<i64> = catalog
             .iter()
+            .chain(&catalog_v1)
             .flat_map(|s| s.subjects.iter().filter_map(|x| x.end.map(|e| e.epoch)))
             .collect();
         catalog_ends.sort_unstable();
         catalog_ends.dedup();
-        Ok(Snapshot {
+        Snapshot {
             version: raw.version.unwrap_or_default(),
             psps,
             psp_brokers,
@@ -615,60 +833,85 @@ impl TryFrom<RawConfig> for Snapshot {
             ibans,
             ec_names,
             catalog,
+            catalog_v1,
             catalog_ends,
-        })
+            findings: f.0,
+        }
     }
 }
 
 /// Projects services and associations into catalog entries. The EC's name
 /// (`denominazioneEnteCreditore`, 1..70) comes from `cdsSubjects`, else the creditor
 /// institution's business name, else the association's own description, else its code.
-fn build_catalog(
-    services: &HashMap<String, Service>,
-    subject_services: &HashMap<String, SubjectService>,
-    ec_names: &HashMap<String, String>,
-) -> Vec<CatalogService> {
-    let mut by_service: BTreeMap<&str, Vec<CatalogSubject>> = BTreeMap::new();
-    for ss in subject_services.values() {
-        if !services.contains_key(&ss.service) {
-            continue;
-        }
-        let denomination = ec_names
+struct Projection<'a> {
+    services: &'a HashMap<String, Service>,
+    ec_names: &'a HashMap<String, String>,
+    /// Services whose own fields the catalog cannot carry.
+    unlisted: &'a HashSet<String>,
+}
+
+impl Projection<'_> {
+    /// The association as the catalog lists it, if it can be listed.
+    fn subject(&self, ss: &SubjectService) -> Option<CatalogSubject> {
+        let (start, fee) = (ss.start?, ss.fee?);
+        let denomination = self
+            .ec_names
             .get(&ss.subject)
             .cloned()
             .or_else(|| ss.description.clone())
             .unwrap_or_else(|| ss.subject.clone());
-        by_service
-            .entry(&ss.service)
-            .or_default()
-            .push(CatalogSubject {
-                subject_service_id: ss.id.clone(),
-                domain: ss.subject.clone(),
-                denomination: truncate_chars(&denomination, 70),
-                start: ss.start,
-                end: ss.end,
-                fee: ss.fee,
-                start_text: ss.start.date.to_string(),
-                end_text: ss.end.map(|e| e.date.to_string()),
-            });
-    }
-    let mut ids: Vec<&String> = services.keys().collect();
-    ids.sort();
-    ids.into_iter()
-        .filter_map(|id| {
-            let s = &services[id];
-            let mut subjects = by_service.remove(id.as_str())?;
-            subjects.sort_by(|a, b| a.subject_service_id.cmp(&b.subject_service_id));
-            Some(CatalogService {
-                id: s.id.clone(),
-                description: s.description.clone(),
-                category: s.category.clone(),
-                reference_xsd: s.reference_xsd.clone(),
-                version: s.version,
-                subjects,
-            })
+        Some(CatalogSubject {
+            subject_service_id: ss.id.clone(),
+            domain: ss.subject.clone(),
+            denomination: truncate_chars(&denomination, 70),
+            start,
+            end: ss.end,
+            fee,
+            start_text: start.date.to_string(),
+            end_text: ss.end.map(|e| e.date.to_string()),
         })
-        .collect()
+    }
+
+    fn service(&self, key: &str, subjects: Vec<CatalogSubject>) -> Option<CatalogService> {
+        let s = self.services.get(key)?;
+        if subjects.is_empty() || self.unlisted.contains(&s.id) {
+            return None;
+        }
+        Some(CatalogService {
+            id: s.id.clone(),
+            description: s.description.clone()?,
+            category: s.category.clone(),
+            reference_xsd: s.reference_xsd.clone(),
+            version: s.version,
+            subjects,
+        })
+    }
+
+    /// Services in `order`, each with its listable associations: in the order `associations`
+    /// gives them, or sorted by id.
+    fn catalog<'s>(
+        &self,
+        order: Vec<&String>,
+        associations: impl Iterator<Item = &'s SubjectService>,
+        sort_subjects: bool,
+    ) -> Vec<CatalogService> {
+        let mut by_service: HashMap<&str, Vec<CatalogSubject>> = HashMap::new();
+        for ss in associations {
+            if let Some(x) = self.subject(ss) {
+                by_service.entry(ss.service.as_str()).or_default().push(x);
+            }
+        }
+        order
+            .into_iter()
+            .filter_map(|key| {
+                let mut subjects = by_service.remove(key.as_str())?;
+                if sort_subjects {
+                    subjects.sort_by(|a, b| a.subject_service_id.cmp(&b.subject_service_id));
+                }
+                self.service(key, subjects)
+            })
+            .collect()
+    }
 }
 
 fn truncate_chars(s: &str, max: usize) -> String {

@@ -323,13 +323,10 @@ fn check_bean(e: &CheckError) -> FaultBean {
             "Soggetto Servizio inesistente sul sistema pagoPA",
         ),
         CheckError::ServiceUnknown(_) => generic(F::ServizioSconosciuto),
-        CheckError::NotOffered { service, domain } => node(
-            F::ServizioSconosciuto,
-            format!("Servizio {service} non offerto dal dominio {domain}"),
-        ),
         CheckError::ServiceNotActive(_) => generic(F::ServizioNonattivo),
         CheckError::ServiceVersion { .. } => generic(F::VersioneServizio),
         CheckError::NoStation(_)
+        | CheckError::NoModel4Station(_)
         | CheckError::StationUnknown(_)
         | CheckError::StationNotMod4 { .. } => node(
             F::StazioneIntPaSconosciuta,

@@ -71,16 +71,17 @@ pub fn catalog_v1_ko(bean: &FaultBean) -> String {
 const V1_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\" ?>";
 
 /// The version-1 catalog exactly as the Node writes it (interfaces.md §5.2): default namespace,
-/// unused `xsi` and `cs` declarations, version-1 services only, `identificativoDominio` as a
-/// filter, expired associations left out, and an empty result as the empty root.
+/// unused `xsi` and `cs` declarations, version-1 services only in the configuration's order,
+/// `identificativoDominio` as a filter, expired associations left out, and an empty result as the
+/// empty root.
 pub fn catalog_v1_document(snap: &Snapshot, domain: Option<&str>, now: i64) -> String {
     let root_open = format!(
         "<listaCatalogoServizi xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:cs=\"{CATALOG_V1_NS}\" xmlns=\"{CATALOG_V1_NS}\""
     );
-    let mut w = XmlOut::with_capacity(256 + snap.catalog.len() * 384);
+    let mut w = XmlOut::with_capacity(256 + snap.catalog_v1.len() * 384);
     w.raw(V1_DECLARATION).raw(&root_open);
     let mut any = false;
-    for s in snap.catalog.iter().filter(|s| s.version == 1) {
+    for s in &snap.catalog_v1 {
         let mut subjects = s
             .subjects
             .iter()
@@ -103,7 +104,7 @@ pub fn catalog_v1_document(snap: &Snapshot, domain: Option<&str>, now: i64) -> S
             w.open("soggettoErogante")
                 .leaf("idDominio", &x.domain)
                 .leaf("denominazioneEnteCreditore", &x.denomination)
-                .leaf("dataInizioValidita", &x.start.date.to_string())
+                .leaf("dataInizioValidita", &x.start_text)
                 .close("soggettoErogante");
         }
         w.close("elencoSoggettiEroganti")

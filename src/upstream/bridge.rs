@@ -120,7 +120,8 @@ pub fn legacy_to_notice(
         (None, None) => String::new(),
     };
     let reason = if reason.is_empty() {
-        permit.service().description.clone()
+        let s = permit.service();
+        s.description.clone().unwrap_or_else(|| s.id.clone())
     } else {
         reason
     };

@@ -59,7 +59,8 @@ async fn exchange_inner(
     let timeout: Duration = ctx.settings.timeout_for(&station.code);
     let exchange = ctx.clients.post_soap(SoapPost {
         profile: ctx.settings.tls_profile_for(&station.code),
-        proxy: station.proxy.as_ref(),
+        // An unusable proxy was refused by `station_url` above.
+        proxy: station.proxy.as_ref().ok().and_then(Option::as_ref),
         url: &url,
         soap_action,
         request_id: ctx.request_id,

@@ -102,13 +102,21 @@ impl UpstreamError {
 /// `{protocol}://{host}:{port}{path}` from the station's registry entry and the chosen service.
 pub fn station_url(station: &Station, which: StationService) -> Result<Uri, UpstreamError> {
     let (connection, path, field) = match which {
-        StationService::ServicePof => (&station.connection, &station.pof_path, "service_pof.path"),
-        StationService::Service => (&station.connection, &station.service_path, "service.path"),
+        StationService::ServicePof => (
+            station.connection.as_ref(),
+            &station.pof_path,
+            "service_pof.path",
+        ),
+        StationService::Service => (
+            station.connection.as_ref(),
+            &station.service_path,
+            "service.path",
+        ),
         StationService::ServiceMod4 => (
-            station
-                .connection_mod4
-                .as_ref()
-                .unwrap_or(&station.connection),
+            match &station.connection_mod4 {
+                Some(c) => Ok(c),
+                None => station.connection.as_ref(),
+            },
             &station.mod4_path,
             "service_mod4.path",
         ),
@@ -117,6 +125,11 @@ pub fn station_url(station: &Station, which: StationService) -> Result<Uri, Upst
         station: station.code.clone(),
         reason,
     };
+    // The registry entry could not give an endpoint (see the registry's findings).
+    let connection = connection.map_err(|why| no_endpoint(why.clone()))?;
+    if let Err(why) = &station.proxy {
+        return Err(no_endpoint(why.clone()));
+    }
     let path = path
         .as_deref()
         .filter(|p| !p.trim().is_empty())

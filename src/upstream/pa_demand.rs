@@ -45,7 +45,12 @@ pub fn request_xml(permit: &NoticePermit, service_data_b64: &str) -> String {
         .leaf("idBrokerPA", &station.broker)
         .leaf("idStation", &station.code)
         .leaf("idServizio", &permit.service().id)
-        .leaf("idSoggettoServizio", permit.subject_service_id())
+        // Always set here: this primitive is only chosen through an association (a demand, or
+        // a bridged legacy request, which needs one).
+        .leaf(
+            "idSoggettoServizio",
+            permit.subject_service_id().unwrap_or_default(),
+        )
         .leaf("datiSpecificiServizioRequest", service_data_b64)
         .raw("</pafn:paDemandPaymentNoticeRequest></soapenv:Body></soapenv:Envelope>");
     w.finish()
