@@ -110,7 +110,7 @@ impl Gateway {
         let ec = EcClients::new(&settings.ec)?;
         let tls = settings.tls.as_ref().map(TlsServer::load).transpose()?;
         let metrics = Metrics::new();
-        metrics.registry_in_use(&live.snapshot.version, unix_now());
+        metrics.registry_in_use(&live.snapshot.version, unix_now(), &live.snapshot.findings);
         Ok(Self {
             settings: ArcSwap::from_pointee(settings),
             settings_path,
@@ -196,8 +196,10 @@ impl Gateway {
                 {
                     return Ok(None);
                 }
+                self.metrics
+                    .registry_in_use(&version, unix_now(), &live.snapshot.findings);
+                log_findings(&live.snapshot);
                 self.live.store(Arc::new(live));
-                self.metrics.registry_in_use(&version, unix_now());
                 self.metrics.reloaded("registry", source, true);
                 tracing::info!(source, version, "registry reloaded");
                 Ok(Some(version))
@@ -349,6 +351,19 @@ fn restore<T: Clone>(new: &mut T, old: &T, same: impl Fn(&T, &T) -> bool) -> boo
     let differs = !same(new, old);
     new.clone_from(old);
     differs
+}
+
+/// One warning per registry entry left out or kept with an unusable part (once per load).
+pub fn log_findings(snapshot: &Snapshot) {
+    for f in &snapshot.findings {
+        tracing::warn!(
+            map = f.map,
+            key = %f.key,
+            field = %f.field,
+            effect = f.effect.label(),
+            "registry entry: {f}"
+        );
+    }
 }
 
 /// Reads the registry (the settings' file, or `bytes` when given) and compiles its service schemas.

@@ -33,6 +33,9 @@ enum Command {
     CheckConfig {
         #[arg(long, value_name = "FILE")]
         config: PathBuf,
+        /// Also fail (exit 78) when registry entries were left out or degraded.
+        #[arg(long)]
+        strict: bool,
     },
     /// Run the sample EC station (paDemandPaymentNotice).
     SampleEc {
@@ -72,7 +75,7 @@ fn main() -> ExitCode {
     let code = runtime.block_on(async move {
         match cli.command {
             Command::Serve { config } => serve(&config, None).await,
-            Command::CheckConfig { config } => check_config(&config),
+            Command::CheckConfig { config, strict } => check_config(&config, strict),
             Command::SampleEc { listen } => {
                 init_logs("info", Default::default());
                 tracing::info!(%listen, "sample EC listening");
@@ -99,11 +102,15 @@ fn load(config: &Path) -> Result<Gateway, String> {
     Gateway::from_file(config).map_err(|e: StartError| e.to_string())
 }
 
-fn check_config(config: &Path) -> ExitCode {
+fn check_config(config: &Path, strict: bool) -> ExitCode {
     match load(config) {
         Ok(gw) => {
             let live = gw.live();
             let s = &live.snapshot;
+            // Every finding, not only the first: an operator fixes the document in one pass.
+            for f in &s.findings {
+                println!("finding: {f}");
+            }
             println!(
                 "ok: settings {}; registry version {:?}: {} PSPs, {} channels, {} stations, {} services, {} subject services; {} service schemas",
                 config.display(),
@@ -115,7 +122,18 @@ fn check_config(config: &Path) -> ExitCode {
                 s.subject_services.len(),
                 live.service_schemas.len()
             );
-            ExitCode::SUCCESS
+            if s.findings.is_empty() {
+                return ExitCode::SUCCESS;
+            }
+            println!(
+                "{} registry entries left out or kept with an unusable part (listed above)",
+                s.findings.len()
+            );
+            if strict {
+                ExitCode::from(EX_CONFIG)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -134,6 +152,7 @@ async fn serve(config: &Path, demo_ec: Option<SocketAddr>) -> ExitCode {
     };
     let settings = gateway.settings();
     init_logs(&settings.log_level, settings.log_format);
+    sanp_gateway::app::log_findings(&gateway.live().snapshot);
     if let Some(ec) = demo_ec {
         let listener = match tokio::net::TcpListener::bind(ec).await {
             Ok(l) => l,

@@ -114,7 +114,9 @@ async fn get(client: &HttpClient, source: &RegistryUrl, url: &str) -> Result<Byt
     let mut req = Request::builder()
         .method(Method::GET)
         .uri(url)
-        .header(header::ACCEPT, "application/json");
+        .header(header::ACCEPT, "application/json")
+        // A large document is ~10× smaller compressed; the loader tells gzip from JSON itself.
+        .header(header::ACCEPT_ENCODING, "gzip");
     if let Some(key) = &source.subscription_key {
         req = req.header("Ocp-Apim-Subscription-Key", key.expose());
     }

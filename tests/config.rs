@@ -1,5 +1,6 @@
 //! Configuration through the real binary: `check-config` on the demo, on compressed registries,
-//! and on broken documents whose errors must name the map, key and field.
+//! on documents with bad entries (listed by map, key and field, not refused), and on documents
+//! that are not ConfigDataV1 at all.
 
 mod support;
 
@@ -95,9 +96,24 @@ fn plain_gzip_and_zlib_registries_load() {
     }
 }
 
-/// A broken registry is refused with exit 78 and an error naming map, key and field.
+fn check_config_strict(settings: &Path) -> Run {
+    let out = Command::new(BIN)
+        .args(["check-config", "--strict", "--config"])
+        .arg(settings)
+        .output()
+        .expect("run sanp-gateway");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Real documents carry rows the cache model calls impossible (issue #9): each is left out or kept
+/// with its bad part unusable, named by map, key and field, and the gateway still starts.
 #[test]
-fn invalid_registries_are_refused_naming_map_key_and_field() {
+fn bad_entries_are_listed_and_do_not_stop_the_gateway() {
+    let station = "77777777777_01";
     let edits: Vec<(&str, Edit, &str)> = vec![
         (
             "missing enabled",
@@ -106,73 +122,155 @@ fn invalid_registries_are_refused_naming_map_key_and_field() {
                     .as_object_mut()
                     .map(|o| o.remove("enabled"));
             }),
-            "psps[\"PSP_OK\"].enabled: required",
+            "psps[\"PSP_OK\"].enabled: required, missing or null; kept, taken as disabled",
         ),
         (
             "null enabled",
             Box::new(|r| r["channels"]["CH_OK"]["enabled"] = Value::Null),
-            "channels[\"CH_OK\"].enabled: required",
+            "channels[\"CH_OK\"].enabled: required, missing or null; kept, taken as disabled",
+        ),
+        (
+            "null password",
+            Box::new(|r| r["channels"]["CH_OK"]["password"] = Value::Null),
+            "channels[\"CH_OK\"].password: required, missing or null; kept, no caller can authenticate (PPT_AUTENTICAZIONE)",
         ),
         (
             "port as text",
-            Box::new(|r| {
-                r["stations"]["77777777777_01"]["connection"]["port"] = Value::from("eighty")
-            }),
-            "map \"stations\", key \"77777777777_01\", field \"connection.port\"",
+            Box::new(move |r| r["stations"][station]["connection"]["port"] = Value::from("eighty")),
+            "stations[\"77777777777_01\"].connection.port: expected an integer, found \"eighty\"",
         ),
         (
             "bad protocol",
-            Box::new(|r| {
-                r["stations"]["77777777777_01"]["connection"]["protocol"] = Value::from("FTP")
+            Box::new(move |r| r["stations"][station]["connection"]["protocol"] = Value::from("FTP")),
+            "stations[\"77777777777_01\"].connection.protocol: \"FTP\" is neither HTTP nor HTTPS; kept, unreachable (PPT_STAZIONE_INT_PA_IRRAGGIUNGIBILE)",
+        ),
+        (
+            "null ip",
+            Box::new(move |r| r["stations"][station]["connection"]["ip"] = Value::Null),
+            "stations[\"77777777777_01\"].connection.ip: required, missing or null; kept, unreachable",
+        ),
+        (
+            "proxy without port",
+            Box::new(move |r| {
+                r["stations"][station]["proxy"] =
+                    serde_json::json!({"proxy_host": "10.1.1.1", "proxy_port": null})
             }),
-            "stations[\"77777777777_01\"].connection.protocol",
+            "stations[\"77777777777_01\"].proxy.proxy_port: required, missing or null; kept, unreachable",
+        ),
+        (
+            "partial connection_mod4",
+            Box::new(move |r| {
+                r["stations"][station]["connection_mod4"] =
+                    serde_json::json!({"protocol": "HTTPS", "ip": null, "port": null})
+            }),
+            "stations[\"77777777777_01\"].connection_mod4.ip: required, missing or null; kept, connection_mod4 ignored",
         ),
         (
             "bad date",
             Box::new(|r| {
                 r["cdsSubjectServices"]["00042"]["start_date"] = Value::from("31/12/2024")
             }),
-            "cdsSubjectServices[\"00042\"].start_date",
+            "cdsSubjectServices[\"00042\"].start_date: not a date-time: 31/12/2024; kept, never active (PPT_SERVIZIO_NONATTIVO)",
+        ),
+        (
+            "null fee",
+            Box::new(|r| r["cdsSubjectServices"]["00042"]["fee"] = Value::Null),
+            "cdsSubjectServices[\"00042\"].fee: required, missing or null; kept, not listed in the catalog",
         ),
         (
             "service id of 6",
             Box::new(|r| {
                 r["cdsServices"]["00001"]["id"] = Value::from("000001");
             }),
-            "cdsServices[\"00001\"].id",
+            "cdsServices[\"00001\"].id: \"000001\" differs from the map key \"00001\"; entry left out",
         ),
         (
             "description of 71",
             Box::new(|r| r["cdsServices"]["00001"]["description"] = Value::from("d".repeat(71))),
-            "cdsServices[\"00001\"].description: 71 characters, expected 1 to 70",
+            "cdsServices[\"00001\"].description: 71 characters, expected 1 to 70; kept, not listed in the catalog",
+        ),
+        (
+            "null description",
+            Box::new(|r| r["cdsServices"]["00002"]["description"] = Value::Null),
+            "cdsServices[\"00002\"].description: required, missing or null; kept, not listed",
+        ),
+        (
+            "EC description of 71",
+            Box::new(|r| {
+                r["cdsSubjects"]["77777777777"]["creditor_institution_description"] =
+                    Value::from("e".repeat(71))
+            }),
+            "cdsSubjects[\"77777777777\"].creditor_institution_description: 71 characters, expected 1 to 70; kept, cut to 70",
         ),
         (
             "key and code differ",
             Box::new(|r| r["psps"]["PSP_OK"]["psp_code"] = Value::from("OTHER")),
-            "psps[\"PSP_OK\"].psp_code",
+            "psps[\"PSP_OK\"].psp_code: \"OTHER\" differs from the map key \"PSP_OK\"; entry left out",
         ),
         (
-            "boolean as Y",
+            "boolean as maybe",
             Box::new(|r| r["psps"]["PSP_OK"]["enabled"] = Value::from("maybe")),
-            "field \"enabled\"",
+            "psps[\"PSP_OK\"].enabled: expected a boolean or Y/N, found \"maybe\"",
         ),
     ];
-    for (name, edit, needle) in edits {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, edit, needle) in &edits {
         let mut registry = conformance_registry();
         edit(&mut registry);
-        let dir = tempfile::tempdir().expect("tempdir");
         let r = check_config(&setup(
             dir.path(),
             &serde_json::to_vec(&registry).expect("json"),
             "",
         ));
-        assert_eq!(r.code, Some(78), "{name}: {}", r.stdout);
-        assert!(
-            r.stderr.contains(needle),
-            "{name}: {:?} lacks {needle:?}",
-            r.stderr
-        );
+        assert_eq!(r.code, Some(0), "{name}: {}", r.stderr);
+        let line = r
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("finding: "))
+            .unwrap_or_default();
+        assert!(line.contains(needle), "{name}: {line:?} lacks {needle:?}");
+        assert!(r.stdout.contains("1 registry entries left out"), "{name}");
     }
+    // All at once: every one is listed, not only the first, and --strict refuses.
+    let mut registry = conformance_registry();
+    for name in [
+        "null password",
+        "null ip",
+        "null fee",
+        "EC description of 71",
+        "null description",
+    ] {
+        let (_, edit, _) = edits.iter().find(|(n, _, _)| *n == name).expect("edit");
+        edit(&mut registry);
+    }
+    let settings = setup(
+        dir.path(),
+        &serde_json::to_vec(&registry).expect("json"),
+        "",
+    );
+    let r = check_config(&settings);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert_eq!(r.stdout.matches("finding: ").count(), 5, "{}", r.stdout);
+    let r = check_config_strict(&settings);
+    assert_eq!(r.code, Some(78), "{}", r.stdout);
+}
+
+/// Only a document that is not one is refused: not JSON, or a map that is not an object.
+#[test]
+fn a_document_that_is_not_one_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut registry = conformance_registry();
+    registry["channels"] = Value::from(5);
+    let r = check_config(&setup(
+        dir.path(),
+        &serde_json::to_vec(&registry).expect("json"),
+        "",
+    ));
+    assert_eq!(r.code, Some(78), "{}", r.stdout);
+    assert!(r.stderr.contains("map \"channels\""), "{}", r.stderr);
+    let r = check_config(&setup(dir.path(), b"{\"psps\": {", ""));
+    assert_eq!(r.code, Some(78), "{}", r.stdout);
+    assert!(r.stderr.contains("invalid JSON"), "{}", r.stderr);
 }
 
 /// Tolerance: unknown fields, nulls for optional data, Y/N booleans and epoch dates are accepted.
@@ -193,6 +291,7 @@ fn unknown_fields_nulls_and_both_date_encodings_are_tolerated() {
         "",
     ));
     assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(!r.stdout.contains("finding: "), "{}", r.stdout);
 }
 
 #[test]

@@ -276,22 +276,6 @@ async fn numero_avviso_faults_follow_the_nodes_order() {
             "PPT_DOMINIO_DISABILITATO",
         ),
         (
-            "service not offered by the domain",
-            Legacy {
-                domain: "66666666666".into(),
-                ..Legacy::default()
-            },
-            "PPT_SERVIZIO_SCONOSCIUTO",
-        ),
-        (
-            "expired association",
-            Legacy {
-                service: "60002".into(),
-                ..Legacy::default()
-            },
-            "PPT_SERVIZIO_NONATTIVO",
-        ),
-        (
             "station's broker disabled",
             Legacy {
                 service: "60003".into(),
@@ -325,20 +309,199 @@ async fn numero_avviso_faults_follow_the_nodes_order() {
             "{name}"
         );
     }
+    assert!(ec.received().is_empty());
+}
+
+/// What the station received: (identificativoDominio, identificativoStazioneIntermediarioPA).
+fn routed(body: &str) -> (String, String) {
+    let doc = roxmltree::Document::parse(body).expect("request XML");
+    let text = |name: &str| {
+        doc.descendants()
+            .find(|n| n.has_tag_name(name))
+            .and_then(|n| n.text())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (
+        text("identificativoDominio"),
+        text("identificativoStazioneIntermediarioPA"),
+    )
+}
+
+/// No (EC, service) association is needed (the Node's paaChiediNumeroAvviso.feature sends `00010`
+/// to an EC offering no version-1 service): the EC's model-4 station is called; an association
+/// naming a station, even an expired one, chooses that station; an EC without a model-4 station
+/// is PPT_STAZIONE_INT_PA_SCONOSCIUTA.
+#[tokio::test]
+async fn numero_avviso_reaches_the_ecs_model4_station_without_an_association() {
+    let (ec, gw) = setup(
+        ec::reply(legacy_ok()),
+        |r| {
+            r["creditorInstitutions"]["55555555555"] = serde_json::json!({
+                "creditor_institution_code": "55555555555", "enabled": true,
+                "business_name": "Ente senza stazione"
+            });
+        },
+        "",
+    )
+    .await;
+    let ask = |service: &str, domain: &str| Legacy {
+        service: service.into(),
+        domain: domain.into(),
+        ..Legacy::default()
+    };
+    // 66666666666 offers no version-1 service: its model-4 station (77777777777_01) is called.
+    let r = gw.numero_avviso(&ask("60001", "66666666666").xml()).await;
+    assert_eq!(r.get("esito"), Some("OK"), "{}", r.raw);
+    assert_eq!(r.get("identificativoDominio"), Some("66666666666"));
+    // An expired association still names its station; validity is the catalog's business.
+    let r = gw.numero_avviso(&ask("60002", "77777777777").xml()).await;
+    assert_eq!(r.get("esito"), Some("OK"), "{}", r.raw);
+    let received: Vec<(String, String)> = ec.received().iter().map(|x| routed(&x.body)).collect();
+    assert_eq!(
+        received,
+        [
+            ("66666666666".to_owned(), "77777777777_01".to_owned()),
+            ("77777777777".to_owned(), "77777777777_01".to_owned()),
+        ]
+    );
+    // No model-4 station at all.
+    let r = gw.numero_avviso(&ask("60001", "55555555555").xml()).await;
+    assert_eq!(
+        r.fault_code(),
+        "PPT_STAZIONE_INT_PA_SCONOSCIUTA",
+        "{}",
+        r.raw
+    );
+    assert_eq!(
+        r.get("fault/description"),
+        Some("idStation not enabled to 4 model")
+    );
+    assert_eq!(ec.received().len(), 2, "nothing sent for the refusal");
+}
+
+/// Several model-4 stations and no association to choose: the first by `station_code` that is
+/// known and enabled (the same on every replica). Here 77777777777_01 is not model 4 for the EC,
+/// _02 is disabled, so _03 is taken — and its disabled broker answers.
+#[tokio::test]
+async fn several_model4_stations_follow_one_documented_rule() {
+    let (ec, gw) = setup(
+        ec::reply(legacy_ok()),
+        |r| {
+            r["creditorInstitutionStations"]["77777777777_01_77777777777_3_null_0"]["mod4"] =
+                Value::from(false);
+        },
+        "",
+    )
+    .await;
     let r = gw
         .numero_avviso(
             &Legacy {
-                domain: "66666666666".into(),
+                service: "60004".into(),
                 ..Legacy::default()
             }
             .xml(),
         )
         .await;
     assert_eq!(
-        r.get("fault/description"),
-        Some("Servizio 60001 non offerto dal dominio 66666666666")
+        r.fault_code(),
+        "PPT_INTERMEDIARIO_PA_DISABILITATO",
+        "{}",
+        r.raw
+    );
+    // With _03's broker enabled, _03 is called.
+    drop(gw);
+    let (ec2, gw) = setup(
+        ec::reply(legacy_ok()),
+        |r| {
+            r["creditorInstitutionStations"]["77777777777_01_77777777777_3_null_0"]["mod4"] =
+                Value::from(false);
+            r["creditorInstitutionBrokers"]["88888888888"]["enabled"] = Value::from(true);
+        },
+        "",
+    )
+    .await;
+    let r = gw
+        .numero_avviso(
+            &Legacy {
+                service: "60004".into(),
+                ..Legacy::default()
+            }
+            .xml(),
+        )
+        .await;
+    assert_eq!(r.get("esito"), Some("OK"), "{}", r.raw);
+    let received: Vec<(String, String)> = ec2.received().iter().map(|x| routed(&x.body)).collect();
+    assert_eq!(
+        received,
+        [("77777777777".to_owned(), "77777777777_03".to_owned())]
     );
     assert!(ec.received().is_empty());
+}
+
+/// The v1 catalog lists services in the configuration's order, then associations in theirs, not
+/// by id: the Node's own expected bytes list `00010` before `00001` (interfaces.md §5.2).
+#[tokio::test]
+async fn the_v1_catalog_keeps_the_documents_order() {
+    let ec = TestEc::start(ec::reply(legacy_ok())).await;
+    let mut registry = conformance_registry();
+    point_stations_at(&mut registry, ec.port());
+    registry["cdsSubjectServices"]["60009"] = serde_json::json!({
+        "subject": "66666666666", "service": "60001", "subject_service_id": "60009",
+        "start_date": "2024-01-01T00:00:00+01:00", "end_date": null, "fee": false,
+        "station_code": "77777777777_01", "service_description": "Bollo"
+    });
+    // A `Value` keeps keys sorted: the two maps are written by hand in the order wanted.
+    let ordered = |map: &str, first: &[&str]| -> String {
+        let m = registry[map].as_object().expect("map");
+        let mut keys: Vec<&String> = m.keys().filter(|k| first.contains(&k.as_str())).collect();
+        keys.sort_by_key(|k| first.iter().position(|f| f == k));
+        keys.extend(m.keys().filter(|k| !first.contains(&k.as_str())));
+        let entries: Vec<String> = keys
+            .iter()
+            .map(|k| format!("{}:{}", Value::from(k.as_str()), m[k.as_str()]))
+            .collect();
+        format!("{{{}}}", entries.join(","))
+    };
+    let services = ordered("cdsServices", &["60004", "60003"]);
+    let associations = ordered("cdsSubjectServices", &["60009"]);
+    registry["cdsServices"] = Value::from("@SERVICES@");
+    registry["cdsSubjectServices"] = Value::from("@ASSOCIATIONS@");
+    let document = registry
+        .to_string()
+        .replace("\"@SERVICES@\"", &services)
+        .replace("\"@ASSOCIATIONS@\"", &associations);
+    let gw = TestGateway::start_document(document.as_bytes(), "").await;
+    let r = gw
+        .legacy("nodoChiediCatalogoServizi", &catalog_v1("Password01", None))
+        .await;
+    let catalog = decode(r.get("xmlCatalogoServizi").expect("catalog"));
+    let doc = roxmltree::Document::parse(&catalog).expect("catalog XML");
+    let listed: Vec<(&str, Vec<&str>)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("catalogoServizi"))
+        .map(|s| {
+            let id = s
+                .children()
+                .find(|c| c.has_tag_name("idServizio"))
+                .and_then(|c| c.text())
+                .unwrap_or_default();
+            let domains = s
+                .descendants()
+                .filter(|c| c.has_tag_name("idDominio"))
+                .filter_map(|c| c.text())
+                .collect();
+            (id, domains)
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("60004", vec!["77777777778"]),
+            ("60003", vec!["77777777777"]),
+            ("60001", vec!["66666666666", "77777777777"]),
+        ]
+    );
 }
 
 /// Every EC-answer defect of §6.7 (CNARES1..19) is PPT_STAZIONE_INT_PA_ERRORE_RESPONSE; an EC KO

@@ -375,6 +375,13 @@ async fn the_configuration_service_is_polled_by_version() {
                             let body = if req.uri().path().ends_with("/id") {
                                 Bytes::from(format!("{{\"version\":{}}}", doc["version"]))
                             } else {
+                                // The document is asked for compressed (issue #9).
+                                assert_eq!(
+                                    req.headers()
+                                        .get("accept-encoding")
+                                        .and_then(|v| v.to_str().ok()),
+                                    Some("gzip")
+                                );
                                 downloads.fetch_add(1, Ordering::SeqCst);
                                 let mut gz = flate2::write::GzEncoder::new(
                                     Vec::new(),
@@ -421,10 +428,11 @@ async fn the_configuration_service_is_polled_by_version() {
         gw.demand(&Demand::default().xml()).await.fault().code,
         "PPT_PSP_DISABILITATO"
     );
-    // A broken document at the source is refused: the last good one stays.
+    // A broken document at the source (a map that is not an object) is refused: the last good
+    // one stays. A bad entry alone would only be left out.
     let mut broken = registry.clone();
     broken["version"] = Value::from("1700000000000000778");
-    broken["channels"]["CH_OK"]["enabled"] = Value::Null;
+    broken["channels"] = Value::from(5);
     *document.lock().expect("lock") = broken;
     eventually("the failed download is counted", || {
         gw.metrics().reloads("registry", "url", false) >= 1

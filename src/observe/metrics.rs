@@ -3,6 +3,7 @@
 //! Label values are fixed strings (operations, outcomes, fault codes, reasons) or station codes
 //! from the registry, so cardinality stays bounded: no notice numbers, no free text.
 
+use crate::registry::Finding;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
@@ -56,6 +57,12 @@ struct SchemaCheckLabels {
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FindingLabels {
+    map: &'static str,
+    effect: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct VersionLabel {
     version: String,
 }
@@ -80,6 +87,7 @@ pub struct Metrics {
     reloads: Family<ReloadLabels, Counter>,
     registry_info: Family<VersionLabel, Gauge>,
     registry_loaded: Gauge<f64, AtomicU64>,
+    registry_findings: Family<FindingLabels, Gauge>,
     in_flight: Gauge,
     shed: Family<ReasonLabel, Counter>,
     schema_checks: Family<SchemaCheckLabels, Counter>,
@@ -146,6 +154,12 @@ impl Metrics {
             registry_info.clone(),
         );
         let registry_loaded = Gauge::<f64, AtomicU64>::default();
+        let registry_findings = Family::<FindingLabels, Gauge>::default();
+        registry.register(
+            "registry_findings",
+            "Entries of the registry in use left out (skipped), kept with an unusable part (degraded) or not listed in the catalog (unlisted), by map",
+            registry_findings.clone(),
+        );
         registry.register(
             "registry_loaded_timestamp_seconds",
             "When the registry in use was loaded (Unix time); its age is time() minus this",
@@ -180,6 +194,7 @@ impl Metrics {
             reloads,
             registry_info,
             registry_loaded,
+            registry_findings,
             in_flight,
             shed,
             schema_checks,
@@ -263,8 +278,18 @@ impl Metrics {
             .get()
     }
 
-    /// Records the registry now in use (the previous version's series is removed).
-    pub fn registry_in_use(&self, version: &str, loaded_at_unix: f64) {
+    /// Records the registry now in use (the previous version's series is removed), with its
+    /// findings counted by map and effect.
+    pub fn registry_in_use(&self, version: &str, loaded_at_unix: f64, findings: &[Finding]) {
+        self.registry_findings.clear();
+        for f in findings {
+            self.registry_findings
+                .get_or_create(&FindingLabels {
+                    map: f.map,
+                    effect: f.effect.label(),
+                })
+                .inc();
+        }
         let mut current = self
             .current_version
             .lock()

@@ -61,7 +61,8 @@ impl<'de, T: DeserializeOwned> Visitor<'de> for RowsVisitor<T> {
         };
         // Each entry is first taken as raw JSON text (only checked for syntax), then read into
         // its type, so one entry of the wrong shape costs that entry alone.
-        while let Some((key, value)) = map.next_entry::<String, Box<serde_json::value::RawValue>>()?
+        while let Some((key, value)) =
+            map.next_entry::<String, Box<serde_json::value::RawValue>>()?
         {
             let mut de = serde_json::Deserializer::from_str(value.get());
             match serde_path_to_error::deserialize::<_, T>(&mut de) {

@@ -432,11 +432,19 @@ impl From<RawConfig> for Snapshot {
         let mut f = Findings::default();
         let mut psps = HashMap::new();
         for (key, p) in f.rows("psps", raw.psps) {
-            let e = Entry { map: "psps", key: &key };
+            let e = Entry {
+                map: "psps",
+                key: &key,
+            };
             let Some(code) = f.keep(&e, e.code("psp_code", &p.psp_code)) else {
                 continue;
             };
-            let enabled = f.or(&e, e.required("enabled", &p.enabled), Effect::Degraded(DISABLED), false);
+            let enabled = f.or(
+                &e,
+                e.required("enabled", &p.enabled),
+                Effect::Degraded(DISABLED),
+                false,
+            );
             psps.insert(key, Psp { code, enabled });
         }
         let mut psp_brokers = HashMap::new();
@@ -448,7 +456,12 @@ impl From<RawConfig> for Snapshot {
             let Some(code) = f.keep(&e, e.code("broker_psp_code", &b.broker_psp_code)) else {
                 continue;
             };
-            let enabled = f.or(&e, e.required("enabled", &b.enabled), Effect::Degraded(DISABLED), false);
+            let enabled = f.or(
+                &e,
+                e.required("enabled", &b.enabled),
+                Effect::Degraded(DISABLED),
+                false,
+            );
             psp_brokers.insert(
                 key,
                 PspBroker {
@@ -467,10 +480,16 @@ impl From<RawConfig> for Snapshot {
             let Some(code) = f.keep(&e, e.code("channel_code", &c.channel_code)) else {
                 continue;
             };
-            let enabled = f.or(&e, e.required("enabled", &c.enabled), Effect::Degraded(DISABLED), false);
+            let enabled = f.or(
+                &e,
+                e.required("enabled", &c.enabled),
+                Effect::Degraded(DISABLED),
+                false,
+            );
             let password = f.or(
                 &e,
-                e.required("password", &c.password).map(|p| Some(Secret::new(p))),
+                e.required("password", &c.password)
+                    .map(|p| Some(Secret::new(p))),
                 Effect::Degraded("no caller can authenticate (PPT_AUTENTICAZIONE)"),
                 None,
             );
@@ -515,7 +534,12 @@ impl From<RawConfig> for Snapshot {
             ) else {
                 continue;
             };
-            let enabled = f.or(&e, e.required("enabled", &c.enabled), Effect::Degraded(DISABLED), false);
+            let enabled = f.or(
+                &e,
+                e.required("enabled", &c.enabled),
+                Effect::Degraded(DISABLED),
+                false,
+            );
             creditor_institutions.insert(
                 key,
                 CreditorInstitution {
@@ -526,7 +550,10 @@ impl From<RawConfig> for Snapshot {
             );
         }
         let mut ci_brokers = HashMap::new();
-        for (key, b) in f.rows("creditorInstitutionBrokers", raw.creditor_institution_brokers) {
+        for (key, b) in f.rows(
+            "creditorInstitutionBrokers",
+            raw.creditor_institution_brokers,
+        ) {
             let e = Entry {
                 map: "creditorInstitutionBrokers",
                 key: &key,
@@ -534,7 +561,12 @@ impl From<RawConfig> for Snapshot {
             let Some(code) = f.keep(&e, e.code("broker_code", &b.broker_code)) else {
                 continue;
             };
-            let enabled = f.or(&e, e.required("enabled", &b.enabled), Effect::Degraded(DISABLED), false);
+            let enabled = f.or(
+                &e,
+                e.required("enabled", &b.enabled),
+                Effect::Degraded(DISABLED),
+                false,
+            );
             ci_brokers.insert(key, CiBroker { code, enabled });
         }
         let mut stations = HashMap::new();
@@ -549,7 +581,12 @@ impl From<RawConfig> for Snapshot {
             let Some(broker) = f.keep(&e, e.required("broker_code", &s.broker_code)) else {
                 continue;
             };
-            let enabled = f.or(&e, e.required("enabled", &s.enabled), Effect::Degraded(DISABLED), false);
+            let enabled = f.or(
+                &e,
+                e.required("enabled", &s.enabled),
+                Effect::Degraded(DISABLED),
+                false,
+            );
             let connection = match e.connection("connection", &s.connection) {
                 Ok(Some(c)) => Ok(c),
                 Ok(None) => {
@@ -577,10 +614,7 @@ impl From<RawConfig> for Snapshot {
                             host: p.proxy_host.unwrap_or_default(),
                             port,
                             username: p.proxy_username.filter(|u| !u.is_empty()),
-                            password: p
-                                .proxy_password
-                                .filter(|u| !u.is_empty())
-                                .map(Secret::new),
+                            password: p.proxy_password.filter(|u| !u.is_empty()).map(Secret::new),
                         })),
                         Err(p) => {
                             let why = format!("{}: {}", p.field, p.problem);
@@ -609,7 +643,10 @@ impl From<RawConfig> for Snapshot {
             );
         }
         let mut station_cis = HashMap::new();
-        for (key, s) in f.rows("creditorInstitutionStations", raw.creditor_institution_stations) {
+        for (key, s) in f.rows(
+            "creditorInstitutionStations",
+            raw.creditor_institution_stations,
+        ) {
             let e = Entry {
                 map: "creditorInstitutionStations",
                 key: &key,
@@ -710,7 +747,11 @@ impl From<RawConfig> for Snapshot {
             };
             if let Some(d) = s.creditor_institution_description.filter(|d| !d.is_empty()) {
                 if let Err(p) = check_len("creditor_institution_description", &d, 1, 70) {
-                    f.note(&e, p, Effect::Degraded("cut to 70 characters in the catalog"));
+                    f.note(
+                        &e,
+                        p,
+                        Effect::Degraded("cut to 70 characters in the catalog"),
+                    );
                 }
                 ec_names.insert(code, truncate_chars(&d, 70));
             }
@@ -732,9 +773,9 @@ impl From<RawConfig> for Snapshot {
             let Some(service) = f.keep(&e, e.required("service", &s.service)) else {
                 continue;
             };
-            let start = e.timestamp("start_date", &s.start_date).and_then(|t| {
-                t.ok_or_else(|| problem("start_date", "required, missing or null"))
-            });
+            let start = e
+                .timestamp("start_date", &s.start_date)
+                .and_then(|t| t.ok_or_else(|| problem("start_date", "required, missing or null")));
             let end = e.timestamp("end_date", &s.end_date);
             // Without a readable validity the association is never active (the Node compares
             // dates it does not have as false).
@@ -745,7 +786,12 @@ impl From<RawConfig> for Snapshot {
                     (None, None)
                 }
             };
-            let fee = f.or(&e, e.required("fee", &s.fee).map(Some), Effect::Unlisted, None);
+            let fee = f.or(
+                &e,
+                e.required("fee", &s.fee).map(Some),
+                Effect::Unlisted,
+                None,
+            );
             association_order.push(key.clone());
             subject_services.insert(
                 key,

@@ -135,6 +135,18 @@ impl TestGateway {
         .await
     }
 
+    /// Starts a plain-HTTP gateway over a registry document given as bytes (for what a `Value`
+    /// cannot carry, such as the order of a map's keys).
+    pub async fn start_document(document: &[u8], extra_settings: &str) -> Self {
+        Self::start_with_document(
+            document,
+            &format!("plain_http = true\n{extra_settings}"),
+            "http",
+            tls_client_config(None, None),
+        )
+        .await
+    }
+
     /// Starts a gateway with `settings` (TOML without `listen`, `registry` and
     /// `service_schema_dir`), reached at `scheme://localhost:<port>` with `client_tls`.
     pub async fn start_with(
@@ -143,10 +155,19 @@ impl TestGateway {
         scheme: &str,
         client_tls: rustls::ClientConfig,
     ) -> Self {
+        let document = serde_json::to_vec(registry).expect("json");
+        Self::start_with_document(&document, settings, scheme, client_tls).await
+    }
+
+    async fn start_with_document(
+        document: &[u8],
+        settings: &str,
+        scheme: &str,
+        client_tls: rustls::ClientConfig,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let registry_path = dir.path().join("registry.json");
-        std::fs::write(&registry_path, serde_json::to_vec(registry).expect("json"))
-            .expect("write registry");
+        std::fs::write(&registry_path, document).expect("write registry");
         let settings_text = format!(
             "listen = \"127.0.0.1:0\"\nregistry = {:?}\nservice_schema_dir = {:?}\n{settings}\n",
             registry_path.display().to_string(),
