@@ -279,15 +279,60 @@ async fn charsets_follow_the_content_type() {
     );
 }
 
+/// A SOAP path reached with the wrong method is a 405 SOAP Fault (so SOAP tooling shows it) whose
+/// `Allow` says what the target takes: POST, and GET/HEAD too where the query asks for a contract.
 #[tokio::test]
-async fn other_methods_are_405() {
+async fn wrong_methods_are_405_soap_faults_with_allow() {
     let (_ec, gw) = gateway().await;
-    let req = Request::builder()
-        .method(Method::PUT)
-        .uri(format!("{}/node-for-psp/v1", gw.url))
-        .body(Full::new(Bytes::new()))
-        .expect("request");
-    assert_eq!(gw.send(req).await.status, StatusCode::METHOD_NOT_ALLOWED);
+    let send = |method: Method, path: &str| {
+        Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", gw.url))
+            .body(Full::new(Bytes::new()))
+            .expect("request")
+    };
+    let cases = [
+        (Method::GET, "/node-for-psp/v1", "POST"),
+        (Method::GET, "/webservices/input?foo=bar", "POST"),
+        (Method::PUT, "/node-for-psp/v1", "POST"),
+        (Method::DELETE, "/nodo-per-psp-richiesta-avvisi/v1", "POST"),
+        (Method::DELETE, "/node-for-psp/v1?wsdl", "POST, GET, HEAD"),
+        (
+            Method::PATCH,
+            "/node-for-psp/v1?xsd=nodeForPsp.xsd",
+            "POST, GET, HEAD",
+        ),
+    ];
+    for (method, path, allow) in &cases {
+        let a = gw.send(send(method.clone(), path)).await;
+        assert_eq!(a.header("allow"), Some(*allow), "{method} {path}");
+        assert!(a.header("x-request-id").is_some(), "{method} {path}");
+        assert_fault(
+            &a,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "soap:Client",
+            "METHOD_NOT_ALLOWED",
+            &format!(
+                "Metodo {method} non ammesso: le richieste SOAP usano POST, GET ?wsdl pubblica il contratto"
+            ),
+        );
+    }
+    assert_eq!(
+        gw.metrics().router_refusals("method_not_allowed"),
+        cases.len() as u64
+    );
+    // HEAD mirrors GET: the same status and headers, no body.
+    let a = gw.send(send(Method::HEAD, "/node-for-psp/v1")).await;
+    assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(a.header("allow"), Some("POST"));
+    assert_eq!(a.content_type, "text/xml; charset=UTF-8");
+    assert_eq!(a.body, "");
+    let a = gw.send(send(Method::HEAD, "/node-for-psp/v1?wsdl")).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.content_type, "text/xml; charset=UTF-8");
+    // GET with a contract query still publishes it, and POST still carries SOAP on that path.
+    assert_eq!(gw.get("/node-for-psp/v1?wsdl").await.status, StatusCode::OK);
+    assert_eq!(gw.demand(&Demand::default().xml()).await.outcome, "OK");
 }
 
 /// Behind a TLS-terminating balancer the published addresses are the configured public ones.

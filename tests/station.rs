@@ -144,8 +144,8 @@ async fn defective_ec_answers_are_errore_response() {
     }
 }
 
-/// An EC writing Latin-1 is read as it declares it (Content-Type, else the XML declaration),
-/// like PSP requests; undecodable or contradictory answers are defective.
+/// An EC writing Latin-1 is read as it declares it (Content-Type, else the XML declaration);
+/// answers that do not decode in that charset are defective.
 #[tokio::test]
 async fn ec_answers_are_decoded_per_their_declared_charset() {
     let (ec, gw) = setup(ec::reply(ec::ok_answer()), "").await;
@@ -178,7 +178,8 @@ async fn ec_answers_are_decoded_per_their_declared_charset() {
     let defective = [
         ("text/xml; charset=UTF-8", latin1(&answer), "UTF-8"),
         ("text/xml", latin1(&answer), "UTF-8"),
-        ("text/xml; charset=UTF-8", latin1(&declared), "iso-8859-1"),
+        // The Content-Type wins over the declaration: these bytes are not UTF-8.
+        ("text/xml; charset=UTF-8", latin1(&declared), "UTF-8"),
         (
             "text/xml; charset=utf-16",
             answer.clone().into_bytes(),
@@ -202,6 +203,112 @@ async fn ec_answers_are_decoded_per_their_declared_charset() {
             "{content_type}: {d}"
         );
     }
+}
+
+/// Writes what the gateway logs while this (current-thread) test runs.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("lock").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("lock")).into_owned()
+    }
+}
+
+/// An EC whose XML declaration contradicts its Content-Type charset is read with the
+/// Content-Type's (RFC 7303), with a warning; only bytes that do not decode in it are defective.
+/// libxml2 (which would honour the declaration) must read the same text as the tree.
+#[tokio::test]
+async fn ec_answers_contradicting_their_content_type_are_read_with_the_content_type() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    // Thread-local, and the runtime is single-threaded: only this test's events are captured.
+    let _logs = tracing::subscriber::set_default(
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish(),
+    );
+    let (ec, gw) = setup(ec::reply(ec::ok_answer()), "").await;
+    let iso = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>";
+
+    // pagoPA's mock EC: pure ASCII, declared ISO-8859-1, served as text/html; charset=utf-8.
+    ec.set(Behaviour::Bytes {
+        content_type: "text/html; charset=utf-8".into(),
+        body: format!("{iso}{}", ec::ok_answer()).into_bytes(),
+    });
+    let r = gw.demand(&Demand::default().xml()).await;
+    assert_eq!(r.outcome, "OK", "{}", r.raw);
+    assert_eq!(r.get("companyName"), Some("Ente Conformita"));
+    let logs = captured.text();
+    assert!(
+        logs.contains("WARN")
+            && logs.contains("XML declaration contradicts the Content-Type charset")
+            && logs.contains("station=\"77777777777_01\"")
+            && logs.contains("declared=\"iso-8859-1\"")
+            && logs.contains("transport=\"utf-8\"")
+            && logs.contains("same_text=true"),
+        "{logs}"
+    );
+
+    // UTF-8 text under the same contradiction is read as UTF-8, not as Latin-1 mojibake.
+    let city = ec::ok_answer().replace("Ente Conformita", "Città di Forlì");
+    ec.set(Behaviour::Bytes {
+        content_type: "text/xml; charset=UTF-8".into(),
+        body: format!("{iso}{city}").into_bytes(),
+    });
+    let r = gw.demand(&Demand::default().xml()).await;
+    assert_eq!(r.outcome, "OK", "{}", r.raw);
+    assert_eq!(r.get("companyName"), Some("Città di Forlì"));
+    assert!(captured.text().contains("same_text=false"));
+
+    // The same through libxml2 (a prolog comment keeps the tree proof out): 140 two-byte
+    // characters fit stText140 only when read as UTF-8; read as declared they would be 280.
+    let name = "à".repeat(140);
+    let long = ec::ok_answer().replace("Ente Conformita", &name);
+    ec.set(Behaviour::Bytes {
+        content_type: "text/xml; charset=utf-8".into(),
+        body: format!("{iso}<!-- EC -->{long}").into_bytes(),
+    });
+    let r = gw.demand(&Demand::default().xml()).await;
+    assert_eq!(r.outcome, "OK", "{}", r.raw);
+    assert_eq!(r.get("companyName"), Some(name.as_str()));
+    let metrics = gw.metrics().render();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "sanp_schema_checks_total{document=\"ec_answer\",by=\"libxml2\"} 1"),
+        "{metrics}"
+    );
+
+    // Bytes that are not UTF-8 stay defective, whatever the declaration says.
+    let latin1: Vec<u8> = format!("{iso}{city}")
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("Latin-1 text"))
+        .collect();
+    ec.set(Behaviour::Bytes {
+        content_type: "text/html; charset=utf-8".into(),
+        body: latin1,
+    });
+    let r = gw.demand(&Demand::default().xml()).await;
+    let f = r.fault();
+    assert_eq!(f.code, "PPT_STAZIONE_INT_PA_ERRORE_RESPONSE");
+    assert_eq!(
+        f.description.as_deref(),
+        Some("Stazione 77777777777_01: risposta non valida: not readable text: body is not valid UTF-8")
+    );
 }
 
 /// TRES_PDPN_61: an EC KO becomes PPT_ERRORE_EMESSO_DA_PAA with the EC as `id`; brokers with the

@@ -397,6 +397,10 @@ pub enum RouterError {
     BodyRead(String),
     #[error("request body not received in time")]
     BodyTimeout,
+    /// A method other than POST (or GET/HEAD of a published contract); `allow` is what the target
+    /// accepts, for the `Allow` header.
+    #[error("method {method} not allowed (allowed: {allow})")]
+    MethodNotAllowed { method: String, allow: &'static str },
 }
 
 impl RouterError {
@@ -412,6 +416,7 @@ impl RouterError {
             RouterError::TooLarge(_) => "too_large",
             RouterError::BodyRead(_) => "body_read",
             RouterError::BodyTimeout => "body_timeout",
+            RouterError::MethodNotAllowed { .. } => "method_not_allowed",
         }
     }
 }
@@ -485,6 +490,18 @@ pub fn router_fault(e: &RouterError) -> (StatusCode, SoapFault) {
                 "soap:Client",
                 "PAYLOAD_TOO_LARGE",
                 format!("Richiesta oltre {limit} byte"),
+            ),
+        ),
+        // A SOAP Fault rather than plain text, so SOAP tooling pointed at the wrong method shows
+        // why; the detail says what the path does accept.
+        RouterError::MethodNotAllowed { method, .. } => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            fault(
+                "soap:Client",
+                "METHOD_NOT_ALLOWED",
+                format!(
+                    "Metodo {method} non ammesso: le richieste SOAP usano POST, GET ?wsdl pubblica il contratto"
+                ),
             ),
         ),
     }

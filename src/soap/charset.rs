@@ -1,4 +1,4 @@
-//! Turns message bytes into UTF-8 per their declared charset, the same way for PSP requests and EC answers.
+//! Turns message bytes into UTF-8 per their declared charset: strictly for PSP requests, tolerantly for EC answers.
 
 use bytes::Bytes;
 
@@ -31,22 +31,62 @@ pub fn from_content_type(content_type: &str) -> Option<String> {
     })
 }
 
-/// Decodes a whole XML message. The Content-Type charset wins (RFC 7303); without one the XML
-/// declaration decides, and UTF-8 is the default. Both present and different is refused: one of
-/// them is wrong, and guessing which would let the two ends read different text.
+/// Decodes a PSP request. The Content-Type charset wins (RFC 7303); without one the XML
+/// declaration decides, and UTF-8 is the default. Both present and different is refused: the
+/// gateway is the PSPs' authority, and a contradiction there is a client bug worth reporting.
 pub fn decode(bytes: Bytes, transport: Option<&str>) -> Result<Bytes, CharsetError> {
     let declared = super::tree::declared_encoding(&bytes);
-    let charset = match (transport, declared) {
-        (Some(t), Some(d)) if canonical(t) != canonical(&d) => {
+    if let (Some(t), Some(d)) = (transport, &declared) {
+        if canonical(t) != canonical(d) {
             return Err(CharsetError::Mismatch {
-                declared: d,
+                declared: d.clone(),
                 transport: t.to_owned(),
+            });
+        }
+    }
+    to_utf8(bytes, transport.or(declared.as_deref()))
+}
+
+/// A message read with its Content-Type charset although its XML declaration names another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disagreement {
+    pub declared: String,
+    pub transport: String,
+    /// Whether reading the bytes as declared gives the same text (an ASCII body, typically).
+    pub same_text: bool,
+}
+
+/// Text decoded from an EC answer, and whether its two charset labels disagreed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    pub text: Bytes,
+    pub disagreement: Option<Disagreement>,
+}
+
+/// Decodes an EC answer. As for requests the Content-Type charset wins (RFC 7303), but a
+/// contradicting XML declaration is tolerated: ECs (pagoPA's own mock among them) label pure ASCII
+/// `text/html; charset=utf-8` under an ISO-8859-1 declaration. Only bytes that do not decode in
+/// the winning charset are refused; the caller logs the disagreement.
+pub fn decode_answer(bytes: Bytes, transport: Option<&str>) -> Result<Decoded, CharsetError> {
+    let declared = super::tree::declared_encoding(&bytes);
+    match (transport, declared) {
+        (Some(t), Some(d)) if canonical(t) != canonical(&d) => {
+            let text = to_utf8(bytes.clone(), Some(t))?;
+            let same_text = to_utf8(bytes, Some(&d)).is_ok_and(|other| other == text);
+            Ok(Decoded {
+                text,
+                disagreement: Some(Disagreement {
+                    declared: d,
+                    transport: t.to_owned(),
+                    same_text,
+                }),
             })
         }
-        (Some(t), _) => Some(t.to_owned()),
-        (None, d) => d,
-    };
-    to_utf8(bytes, charset.as_deref())
+        (t, d) => Ok(Decoded {
+            text: to_utf8(bytes, t.or(d.as_deref()))?,
+            disagreement: None,
+        }),
+    }
 }
 
 /// Decodes `bytes` from `charset` (UTF-8 when none); UTF-8 input is returned without a copy.
@@ -143,6 +183,49 @@ mod tests {
             ),
             Err(CharsetError::Mismatch { .. })
         ));
+    }
+
+    #[test]
+    fn answers_are_read_with_the_transport_charset_whatever_the_declaration() {
+        let a = |b: &'static [u8], cs: &str| decode_answer(Bytes::from_static(b), Some(cs));
+        let ascii = a(
+            b"<?xml version='1.0' encoding='ISO-8859-1'?><a>x</a>",
+            "utf-8",
+        )
+        .expect("ASCII reads the same either way");
+        assert_eq!(
+            ascii
+                .disagreement
+                .map(|d| (d.declared, d.transport, d.same_text)),
+            Some(("iso-8859-1".into(), "utf-8".into(), true))
+        );
+        let utf8 = a(
+            b"<?xml version='1.0' encoding='ISO-8859-1'?><a>\xc3\xa9</a>",
+            "utf-8",
+        )
+        .expect("valid UTF-8");
+        assert_eq!(
+            utf8.text,
+            Bytes::from("<?xml version='1.0' encoding='ISO-8859-1'?><a>é</a>")
+        );
+        assert_eq!(utf8.disagreement.map(|d| d.same_text), Some(false));
+        assert_eq!(
+            a(
+                b"<?xml version='1.0' encoding='ISO-8859-1'?><a>\xe9</a>",
+                "utf-8"
+            ),
+            Err(CharsetError::Undecodable("UTF-8".into()))
+        );
+        let agreeing = a(
+            b"<?xml version='1.0' encoding='latin1'?><a>\xe9</a>",
+            "iso-8859-1",
+        )
+        .expect("Latin-1");
+        assert_eq!(agreeing.disagreement, None);
+        assert_eq!(
+            decode_answer(Bytes::from_static(b"<a>\xe9</a>"), None),
+            Err(CharsetError::Undecodable("UTF-8".into()))
+        );
     }
 
     #[test]

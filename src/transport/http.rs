@@ -1,4 +1,5 @@
-//! One HTTP exchange: POST carries SOAP on any path, GET `?wsdl`/`?xsd=` publishes the contract.
+//! One HTTP exchange: POST carries SOAP on any path, GET `?wsdl`/`?xsd=` publishes the contract,
+//! anything else is a 405 SOAP Fault.
 
 use tokio::time::Instant;
 
@@ -26,11 +27,13 @@ pub async fn route(
     scheme: &str,
     identity: Option<&ClientIdentity>,
 ) -> Response<Body> {
-    match *req.method() {
-        Method::POST => soap(gw, req, identity).await,
-        Method::GET | Method::HEAD => {
+    let published = wsdl::requested(req.uri());
+    match (req.method(), published) {
+        (&Method::POST, _) => soap(gw, req, identity).await,
+        (&Method::GET | &Method::HEAD, Some(what)) => {
             let settings = gw.settings();
             wsdl::serve(
+                what,
                 req.uri(),
                 req.headers(),
                 scheme,
@@ -38,11 +41,18 @@ pub async fn route(
                 settings.public_url.as_deref(),
             )
         }
-        _ => {
-            let mut r = plain(StatusCode::METHOD_NOT_ALLOWED, "SOAP requests use POST\n");
-            r.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST, GET, HEAD"));
-            r
+        // Every path takes SOAP POSTs; only a contract query (`?wsdl`, `?xsd=`) also takes GET.
+        (method, published) => {
+            let request_id = request_id(req.headers());
+            let e = RouterError::MethodNotAllowed {
+                method: method.as_str().to_owned(),
+                allow: if published.is_some() {
+                    "POST, GET, HEAD"
+                } else {
+                    "POST"
+                },
+            };
+            refused(gw, &e, req.uri().path(), None, &request_id, 0.0)
         }
     }
 }
@@ -103,7 +113,7 @@ async fn soap(
     };
     let elapsed = started.elapsed();
     let elapsed_ms = elapsed.as_secs_f64() * 1_000.0;
-    let mut response = match result {
+    match result {
         Ok(reply) => {
             let labels = RequestLabels {
                 operation: reply.operation.soap_action(),
@@ -116,29 +126,46 @@ async fn soap(
             if let Ok(v) = HeaderValue::from_str(&reply.registry_version) {
                 r.headers_mut().insert("x-registry-version", v);
             }
+            if let Ok(v) = HeaderValue::from_str(&request_id) {
+                r.headers_mut().insert("x-request-id", v);
+            }
             r
         }
-        Err(e) => {
-            gw.metrics.router_refused(e.reason());
-            let (status, fault) = router_fault(&e);
-            tracing::info!(
-                request_id,
-                path,
-                soap_action = action.as_deref().unwrap_or(""),
-                status = status.as_u16(),
-                fault = fault.string,
-                reason = e.reason(),
-                error = %e,
-                elapsed_ms,
-                "request refused by the router"
-            );
-            xml(status, fault.to_xml())
-        }
-    };
-    if let Ok(v) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert("x-request-id", v);
+        Err(e) => refused(gw, &e, &path, action.as_deref(), &request_id, elapsed_ms),
     }
-    response
+}
+
+/// A router fault: counted, logged, and answered as the SOAP Fault of src/respond/fault.rs.
+fn refused(
+    gw: &Gateway,
+    e: &RouterError,
+    path: &str,
+    soap_action: Option<&str>,
+    request_id: &str,
+    elapsed_ms: f64,
+) -> Response<Body> {
+    gw.metrics.router_refused(e.reason());
+    let (status, fault) = router_fault(e);
+    tracing::info!(
+        request_id,
+        path,
+        soap_action = soap_action.unwrap_or(""),
+        status = status.as_u16(),
+        fault = fault.string,
+        reason = e.reason(),
+        error = %e,
+        elapsed_ms,
+        "request refused by the router"
+    );
+    let mut r = xml(status, fault.to_xml());
+    if let RouterError::MethodNotAllowed { allow, .. } = e {
+        r.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+    }
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        r.headers_mut().insert("x-request-id", v);
+    }
+    r
 }
 
 /// One event per request, with the fields an operator filters on; never payloads or secrets.

@@ -72,49 +72,60 @@ const XSDS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Answers `?wsdl`, `?wsdl=<name>` and `?xsd=<file>`; anything else is 404.
+/// What a query asks to publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published<'a> {
+    /// `?wsdl` (empty name: the path's default contract) or `?wsdl=<name>`.
+    Wsdl(&'a str),
+    /// `?xsd=<file>`.
+    Xsd(&'a str),
+}
+
+/// The contract document `uri`'s query asks for, if any (the first `wsdl` or `xsd` key wins).
+pub fn requested(uri: &Uri) -> Option<Published<'_>> {
+    uri.query().unwrap_or("").split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "wsdl" | "WSDL" => Some(Published::Wsdl(value)),
+            "xsd" => Some(Published::Xsd(value)),
+            _ => None,
+        }
+    })
+}
+
+/// Answers `?wsdl`, `?wsdl=<name>` and `?xsd=<file>`; an unknown name is 404.
 /// The addresses in them are `public_url` + the request path when configured, else built from the
 /// request's `Host` and the listener's scheme.
 pub fn serve(
+    what: Published<'_>,
     uri: &Uri,
     headers: &HeaderMap,
     scheme: &str,
     listen: SocketAddr,
     public_url: Option<&str>,
 ) -> Response<Body> {
-    let query = uri.query().unwrap_or("");
     let base = match public_url {
         Some(public) => format!("{public}{}", uri.path()),
         None => format!("{scheme}://{}{}", authority(headers, listen), uri.path()),
     };
-    for pair in query.split('&') {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        match key {
-            "wsdl" | "WSDL" => {
-                // The legacy paths publish the legacy contract by default.
-                let name = match value {
-                    "" if uri.path().contains("richiesta-avvisi") => "NodoPerPspRichiestaAvvisi",
-                    "" => "nodeForPsp",
-                    v => v,
-                };
-                return match WSDLS.iter().find(|w| w.name == name) {
-                    Some(w) => document(rewrite_wsdl(w, &base)),
-                    None => plain(StatusCode::NOT_FOUND, "no such WSDL\n"),
-                };
+    match what {
+        Published::Wsdl(value) => {
+            // The legacy paths publish the legacy contract by default.
+            let name = match value {
+                "" if uri.path().contains("richiesta-avvisi") => "NodoPerPspRichiestaAvvisi",
+                "" => "nodeForPsp",
+                v => v,
+            };
+            match WSDLS.iter().find(|w| w.name == name) {
+                Some(w) => document(rewrite_wsdl(w, &base)),
+                None => plain(StatusCode::NOT_FOUND, "no such WSDL\n"),
             }
-            "xsd" => {
-                return match XSDS.iter().find(|(n, _)| *n == value) {
-                    Some((_, text)) => document(rewrite_imports(text, &base)),
-                    None => plain(StatusCode::NOT_FOUND, "no such schema\n"),
-                };
-            }
-            _ => {}
         }
+        Published::Xsd(value) => match XSDS.iter().find(|(n, _)| *n == value) {
+            Some((_, text)) => document(rewrite_imports(text, &base)),
+            None => plain(StatusCode::NOT_FOUND, "no such schema\n"),
+        },
     }
-    plain(
-        StatusCode::NOT_FOUND,
-        "POST SOAP requests here; GET ?wsdl for the contract\n",
-    )
 }
 
 /// `Host` as sent when it looks like a host name (or address) and port, else the listen address.

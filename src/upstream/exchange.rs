@@ -81,8 +81,20 @@ async fn exchange_inner(
         Ok(Err(TransportError::TooLarge(n))) => return Err(UpstreamError::TooLarge(n)),
         Ok(Ok(a)) => a,
     };
-    // Read as the EC declared it (Content-Type, else the XML declaration), like PSP requests.
-    let text = soap::charset::decode(answer.body, answer.charset.as_deref());
+    // Read as the EC labelled it: the Content-Type charset, else the XML declaration.
+    let text = soap::charset::decode_answer(answer.body, answer.charset.as_deref()).map(|d| {
+        if let Some(d) = &d.disagreement {
+            tracing::warn!(
+                request_id = ctx.request_id,
+                station = station.code.as_str(),
+                declared = d.declared.as_str(),
+                transport = d.transport.as_str(),
+                same_text = d.same_text,
+                "EC answer: XML declaration contradicts the Content-Type charset; read with the Content-Type's"
+            );
+        }
+        d.text
+    });
     let parsed = match &text {
         Ok(t) => soap::tree::parse(t, ctx.limits)
             .map(Envelope::new)
