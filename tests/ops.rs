@@ -590,15 +590,18 @@ async fn a_hanging_station_does_not_starve_the_others() {
     stuck.abort();
 }
 
-/// A station allowed one call at a time (`thread_number` 1 is common) serves a short burst in
-/// turn: a call waits for the busy slot within `ec.station_wait_ms`, and only beyond is refused.
+/// A station allowed one call at a time (`max_concurrent` 1) serves a short burst in turn: a call
+/// waits for the busy slot within `ec.station_wait_ms`, and only beyond is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_to_a_busy_station_wait_for_a_slot_within_a_bound() {
     let ec = TestEc::start(slow_ok(300)).await;
     let mut registry = conformance_registry();
     point_stations_at(&mut registry, ec.port());
-    registry["stations"]["77777777777_01"]["thread_number"] = Value::from(1);
-    let gw = TestGateway::start(&registry, "[ec]\nstation_wait_ms = 2000\n").await;
+    let gw = TestGateway::start(
+        &registry,
+        "[ec]\nstation_wait_ms = 2000\n[ec.stations.\"77777777777_01\"]\nmax_concurrent = 1\n",
+    )
+    .await;
     let started = std::time::Instant::now();
     let calls: Vec<_> = (0..3).map(|_| demand_in_background(&gw)).collect();
     for c in calls {
@@ -612,6 +615,31 @@ async fn calls_to_a_busy_station_wait_for_a_slot_within_a_bound() {
         started.elapsed()
     );
     assert_eq!(ec.received().len(), 3);
+    assert_eq!(gw.metrics().shed_count("station_busy"), 0);
+}
+
+/// The registry's `thread_number` (1 in most real registries) is not a concurrency cap (issue #9):
+/// twelve citizens asking one station whose EC answers in 300 ms all get OK in about 300 ms.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thread_number_does_not_cap_calls_to_a_station() {
+    let ec = TestEc::start(slow_ok(300)).await;
+    let mut registry = conformance_registry();
+    point_stations_at(&mut registry, ec.port());
+    registry["stations"]["77777777777_01"]["thread_number"] = Value::from(1);
+    let gw = TestGateway::start(&registry, "").await;
+    let started = std::time::Instant::now();
+    let calls: Vec<_> = (0..12).map(|_| demand_in_background(&gw)).collect();
+    for c in calls {
+        let r = c.await.expect("join");
+        assert_eq!(r.outcome, "OK", "{}", r.raw);
+    }
+    // In parallel: well under two EC delays (one at a time would take 3.6 s).
+    assert!(
+        started.elapsed() < Duration::from_millis(1_000),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(ec.received().len(), 12);
     assert_eq!(gw.metrics().shed_count("station_busy"), 0);
 }
 
