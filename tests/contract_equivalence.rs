@@ -1307,6 +1307,34 @@ fn every_project_schema_definition_equals_its_official_counterpart() {
     );
 }
 
+/// The service schemas the project keeps (`xsd/catalogo-servizi/`): the official set, SANP 3.13.0.
+const SERVICE_SCHEMAS: &[&str] = &[
+    "A001_Passaporto_1_0_0.xsd",
+    "Cie_1_0_0.xsd",
+    "Cup_1_0_0.xsd",
+    "D847_Pesca_1_0_0.xsd",
+    "TassaAutomobilistica_1_1_0.xsd",
+];
+
+/// The project keeps a copy of every official service schema and no other, so a service schema
+/// added or dropped on either side is noticed (the copies themselves are compared above).
+#[test]
+fn the_project_keeps_every_official_service_schema() {
+    let names = |root: &Path, sub: &str| -> Vec<String> {
+        files_with_ext(root, sub, "xsd")
+            .iter()
+            .map(|p| p.rsplit('/').next().unwrap_or(p).to_owned())
+            .collect()
+    };
+    assert_eq!(names(&repo(), "xsd/catalogo-servizi"), SERVICE_SCHEMAS);
+    let Some(api) = official_dir() else { return };
+    assert_eq!(
+        names(&api, "catalogo-servizi"),
+        SERVICE_SCHEMAS,
+        "the official catalogo-servizi/ changed: copy the new schema into xsd/catalogo-servizi/"
+    );
+}
+
 /// Every reference resolves within the project's own files, so the trimming dropped nothing needed.
 #[test]
 fn every_reference_in_the_project_schemas_resolves_inside_the_project() {
@@ -1341,7 +1369,8 @@ fn the_wire_root_elements_exist_in_the_project_and_the_official_schemas() {
     }
 }
 
-/// The trimmed files hold exactly what the served operations reach from their payload elements.
+/// The trimmed files hold exactly what the served operations reach from their payload elements,
+/// and the service schemas (whose data `demandPaymentNotice` validates) from their global elements.
 #[test]
 fn the_trimmed_schemas_hold_only_what_the_served_operations_reach() {
     let trimmed: Vec<SchemaFile> = SCHEMA_PAIRS
@@ -1349,7 +1378,22 @@ fn the_trimmed_schemas_hold_only_what_the_served_operations_reach() {
         .filter(|(_, _, e)| *e == Extent::Trimmed)
         .map(|(p, _, _)| load_schema(&repo().join(p)))
         .collect();
+    // Whole copies; walked through only to find the common types they use (Cup_1_0_0.xsd).
+    let services: Vec<SchemaFile> = files_with_ext(&repo(), "xsd/catalogo-servizi", "xsd")
+        .iter()
+        .map(|p| load_schema(&repo().join(p)))
+        .collect();
     let mut reached: BTreeSet<(String, Ref)> = BTreeSet::new();
+    let service_roots = services.iter().flat_map(|f| {
+        f.defs
+            .keys()
+            .filter(|(kind, _)| kind == "element")
+            .map(|(_, name)| Ref {
+                space: "element",
+                ns: f.tns.clone().unwrap_or_default(),
+                local: name.clone(),
+            })
+    });
     let mut todo: Vec<Ref> = WIRE_ROOTS
         .iter()
         .flat_map(|(_, ns, roots)| {
@@ -1359,16 +1403,17 @@ fn the_trimmed_schemas_hold_only_what_the_served_operations_reach() {
                 local: (*r).to_owned(),
             })
         })
+        .chain(service_roots)
         .collect();
     while let Some(r) = todo.pop() {
-        let Some(file) = trimmed
+        // XSD built-ins are in no file; a dangling reference is the closure test's to report.
+        let Some((file, def)) = trimmed
             .iter()
-            .find(|f| f.tns.as_deref() == Some(r.ns.as_str()))
+            .chain(&services)
+            .filter(|f| f.tns.as_deref().unwrap_or("") == r.ns)
+            .find_map(|f| f.def_in_space(r.space, &r.local).map(|(_, d)| (f, d)))
         else {
-            continue; // XSD built-ins
-        };
-        let Some((_, def)) = file.def_in_space(r.space, &r.local) else {
-            continue; // reported by the closure test
+            continue;
         };
         if reached.insert((file.label.clone(), r)) {
             todo.extend(def.refs.iter().cloned());
@@ -1491,6 +1536,12 @@ fn the_canonical_comparison_reports_every_deliberate_alteration() {
     let pag_inf = read(&repo().join("xsd/PagInf_RPT_RT_6_2_0.xsd"));
     let pag_inf_import = "<xsd:import schemaLocation=\"PagInf_RPT_RT_6_2_0.xsd\" \
                           namespace=\"http://www.digitpa.gov.it/schemas/2011/Pagamenti/\" />";
+    let cie = read(&repo().join("xsd/catalogo-servizi/Cie_1_0_0.xsd"));
+    let cup = read(&repo().join("xsd/catalogo-servizi/Cup_1_0_0.xsd"));
+    let cup_import =
+        "<xs:import namespace=\"http://pagopa-api.pagopa.gov.it/xsd/common-types/v1.0.0/\" \
+                      schemaLocation=\"../sac-common-types-1.0.xsd\"\n               \
+                      xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" />";
     let cases: Vec<(&str, &str, String, Extent, &str)> = vec![
         (
             "stText35 maxLength 35 → 36",
@@ -1505,6 +1556,56 @@ fn the_canonical_comparison_reports_every_deliberate_alteration() {
             ),
             Extent::Trimmed,
             "simpleType stText35 differs",
+        ),
+        (
+            "stText20 maxLength 20 → 21 (Cup's debtorFiscalCode)",
+            "xsd/sac-common-types-1.0.xsd",
+            alter_attr(
+                common,
+                ("simpleType", "stText20"),
+                "maxLength",
+                |_| true,
+                "value",
+                Some("21"),
+            ),
+            Extent::Trimmed,
+            "simpleType stText20 differs",
+        ),
+        (
+            "CIE municipality code of 12",
+            "xsd/catalogo-servizi/Cie_1_0_0.xsd",
+            alter_attr(
+                &cie,
+                ("simpleType", "stCFEnte"),
+                "length",
+                |_| true,
+                "value",
+                Some("12"),
+            ),
+            Extent::Whole,
+            "simpleType stCFEnte differs",
+        ),
+        (
+            "Cup debtorEmail made mandatory",
+            "xsd/catalogo-servizi/Cup_1_0_0.xsd",
+            alter_attr(
+                &cup,
+                ("complexType", "ctPagamentoCup"),
+                "element",
+                named("debtorEmail"),
+                "minOccurs",
+                None,
+            ),
+            Extent::Whole,
+            "complexType ctPagamentoCup differs",
+        ),
+        (
+            "Cup without its common-types import",
+            "xsd/catalogo-servizi/Cup_1_0_0.xsd",
+            vary(&cup, cup_import, ""),
+            Extent::Whole,
+            "imports namespace Some(\"http://pagopa-api.pagopa.gov.it/xsd/common-types/v1.0.0/\"), \
+             which this whole copy does not",
         ),
         (
             "idPSP and idBrokerPSP swapped",
