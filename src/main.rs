@@ -225,6 +225,8 @@ fn print_demo_hints(addr: SocketAddr) {
          In another terminal, ask for a notice (demandPaymentNotice):\n\n  \
          curl -s -H 'Content-Type: text/xml; charset=UTF-8' -H 'SOAPAction: demandPaymentNotice' \\\n    \
          --data-binary @fixtures/demo/demand.xml http://{addr}/node-for-psp/v1\n\n\
+         The same for the other service schemas: demand-passaporto.xml, demand-pesca.xml,\n\
+         demand-cie.xml, demand-cup.xml (fixtures/demo/).\n\n\
          The service catalog (nodoChiediCatalogoServiziV2):\n\n  \
          curl -s -H 'Content-Type: text/xml; charset=UTF-8' -H 'SOAPAction: nodoChiediCatalogoServiziV2' \\\n    \
          --data-binary @fixtures/demo/catalog.xml http://{addr}/node-for-psp/v1\n\n\

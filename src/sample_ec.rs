@@ -164,7 +164,12 @@ fn demand(state: &State, env: &Envelope, body: &[u8]) -> String {
         state.counter.fetch_add(1, Ordering::Relaxed),
     );
     let description = match service.as_str() {
+        // The demo registry's services (fixtures/demo/registry.json), one per official schema.
         "00001" => "Tassa automobilistica".to_owned(),
+        "A0001" => "Passaporto".to_owned(),
+        "D0847" => "Licenza di pesca".to_owned(),
+        "C0001" => "Carta d'identità elettronica".to_owned(),
+        "C0002" => "Prestazioni sanitarie (CUP)".to_owned(),
         other => format!("Pagamento servizio {other}"),
     };
     let mut w = XmlOut::with_capacity(1024);

@@ -1307,6 +1307,34 @@ fn every_project_schema_definition_equals_its_official_counterpart() {
     );
 }
 
+/// The service schemas the project keeps (`xsd/catalogo-servizi/`): the official set, SANP 3.13.0.
+const SERVICE_SCHEMAS: &[&str] = &[
+    "A001_Passaporto_1_0_0.xsd",
+    "Cie_1_0_0.xsd",
+    "Cup_1_0_0.xsd",
+    "D847_Pesca_1_0_0.xsd",
+    "TassaAutomobilistica_1_1_0.xsd",
+];
+
+/// The project keeps a copy of every official service schema and no other, so a service schema
+/// added or dropped on either side is noticed (the copies themselves are compared above).
+#[test]
+fn the_project_keeps_every_official_service_schema() {
+    let names = |root: &Path, sub: &str| -> Vec<String> {
+        files_with_ext(root, sub, "xsd")
+            .iter()
+            .map(|p| p.rsplit('/').next().unwrap_or(p).to_owned())
+            .collect()
+    };
+    assert_eq!(names(&repo(), "xsd/catalogo-servizi"), SERVICE_SCHEMAS);
+    let Some(api) = official_dir() else { return };
+    assert_eq!(
+        names(&api, "catalogo-servizi"),
+        SERVICE_SCHEMAS,
+        "the official catalogo-servizi/ changed: copy the new schema into xsd/catalogo-servizi/"
+    );
+}
+
 /// Every reference resolves within the project's own files, so the trimming dropped nothing needed.
 #[test]
 fn every_reference_in_the_project_schemas_resolves_inside_the_project() {
@@ -1341,7 +1369,8 @@ fn the_wire_root_elements_exist_in_the_project_and_the_official_schemas() {
     }
 }
 
-/// The trimmed files hold exactly what the served operations reach from their payload elements.
+/// The trimmed files hold exactly what the served operations reach from their payload elements,
+/// and the service schemas (whose data `demandPaymentNotice` validates) from their global elements.
 #[test]
 fn the_trimmed_schemas_hold_only_what_the_served_operations_reach() {
     let trimmed: Vec<SchemaFile> = SCHEMA_PAIRS
@@ -1349,7 +1378,22 @@ fn the_trimmed_schemas_hold_only_what_the_served_operations_reach() {
         .filter(|(_, _, e)| *e == Extent::Trimmed)
         .map(|(p, _, _)| load_schema(&repo().join(p)))
         .collect();
+    // Whole copies; walked through only to find the common types they use (Cup_1_0_0.xsd).
+    let services: Vec<SchemaFile> = files_with_ext(&repo(), "xsd/catalogo-servizi", "xsd")
+        .iter()
+        .map(|p| load_schema(&repo().join(p)))
+        .collect();
     let mut reached: BTreeSet<(String, Ref)> = BTreeSet::new();
+    let service_roots = services.iter().flat_map(|f| {
+        f.defs
+            .keys()
+            .filter(|(kind, _)| kind == "element")
+            .map(|(_, name)| Ref {
+                space: "element",
+                ns: f.tns.clone().unwrap_or_default(),
+                local: name.clone(),
+            })
+    });
     let mut todo: Vec<Ref> = WIRE_ROOTS
         .iter()
         .flat_map(|(_, ns, roots)| {
@@ -1359,16 +1403,17 @@ fn the_trimmed_schemas_hold_only_what_the_served_operations_reach() {
                 local: (*r).to_owned(),
             })
         })
+        .chain(service_roots)
         .collect();
     while let Some(r) = todo.pop() {
-        let Some(file) = trimmed
+        // XSD built-ins are in no file; a dangling reference is the closure test's to report.
+        let Some((file, def)) = trimmed
             .iter()
-            .find(|f| f.tns.as_deref() == Some(r.ns.as_str()))
+            .chain(&services)
+            .filter(|f| f.tns.as_deref().unwrap_or("") == r.ns)
+            .find_map(|f| f.def_in_space(r.space, &r.local).map(|(_, d)| (f, d)))
         else {
-            continue; // XSD built-ins
-        };
-        let Some((_, def)) = file.def_in_space(r.space, &r.local) else {
-            continue; // reported by the closure test
+            continue;
         };
         if reached.insert((file.label.clone(), r)) {
             todo.extend(def.refs.iter().cloned());
@@ -1491,6 +1536,12 @@ fn the_canonical_comparison_reports_every_deliberate_alteration() {
     let pag_inf = read(&repo().join("xsd/PagInf_RPT_RT_6_2_0.xsd"));
     let pag_inf_import = "<xsd:import schemaLocation=\"PagInf_RPT_RT_6_2_0.xsd\" \
                           namespace=\"http://www.digitpa.gov.it/schemas/2011/Pagamenti/\" />";
+    let cie = read(&repo().join("xsd/catalogo-servizi/Cie_1_0_0.xsd"));
+    let cup = read(&repo().join("xsd/catalogo-servizi/Cup_1_0_0.xsd"));
+    let cup_import =
+        "<xs:import namespace=\"http://pagopa-api.pagopa.gov.it/xsd/common-types/v1.0.0/\" \
+                      schemaLocation=\"../sac-common-types-1.0.xsd\"\n               \
+                      xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" />";
     let cases: Vec<(&str, &str, String, Extent, &str)> = vec![
         (
             "stText35 maxLength 35 → 36",
@@ -1505,6 +1556,56 @@ fn the_canonical_comparison_reports_every_deliberate_alteration() {
             ),
             Extent::Trimmed,
             "simpleType stText35 differs",
+        ),
+        (
+            "stText20 maxLength 20 → 21 (Cup's debtorFiscalCode)",
+            "xsd/sac-common-types-1.0.xsd",
+            alter_attr(
+                common,
+                ("simpleType", "stText20"),
+                "maxLength",
+                |_| true,
+                "value",
+                Some("21"),
+            ),
+            Extent::Trimmed,
+            "simpleType stText20 differs",
+        ),
+        (
+            "CIE municipality code of 12",
+            "xsd/catalogo-servizi/Cie_1_0_0.xsd",
+            alter_attr(
+                &cie,
+                ("simpleType", "stCFEnte"),
+                "length",
+                |_| true,
+                "value",
+                Some("12"),
+            ),
+            Extent::Whole,
+            "simpleType stCFEnte differs",
+        ),
+        (
+            "Cup debtorEmail made mandatory",
+            "xsd/catalogo-servizi/Cup_1_0_0.xsd",
+            alter_attr(
+                &cup,
+                ("complexType", "ctPagamentoCup"),
+                "element",
+                named("debtorEmail"),
+                "minOccurs",
+                None,
+            ),
+            Extent::Whole,
+            "complexType ctPagamentoCup differs",
+        ),
+        (
+            "Cup without its common-types import",
+            "xsd/catalogo-servizi/Cup_1_0_0.xsd",
+            vary(&cup, cup_import, ""),
+            Extent::Whole,
+            "imports namespace Some(\"http://pagopa-api.pagopa.gov.it/xsd/common-types/v1.0.0/\"), \
+             which this whole copy does not",
         ),
         (
             "idPSP and idBrokerPSP swapped",
@@ -2584,4 +2685,247 @@ fn the_legacy_corpus_notices_the_other_sides_iuv_pattern() {
             .collect();
         assert_eq!(changed, [expected], "{file} with the other side's stCodIUV");
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests: service data (datiSpecificiServizio)
+// ---------------------------------------------------------------------------------------------
+
+const CIE: &str = "<ta:pagamentoCIE xmlns:ta=\"http://PuntoAccessoPSP.spcoop.gov.it/pagamentoCIE\">\
+<ta:codiceCausale>9</ta:codiceCausale><ta:codiceFiscaleComune>80000000002</ta:codiceFiscaleComune>\
+<ta:intestatario><ta:codiceFiscaleIntestatario>RSSMRA80A01H501U</ta:codiceFiscaleIntestatario>\
+<ta:denominazioneIntestatario>Mario Rossi</ta:denominazioneIntestatario></ta:intestatario></ta:pagamentoCIE>";
+
+const CUP: &str = "<cup:pagamentoCup xmlns:cup=\"http://PuntoAccessoPSP.spcoop.gov.it/Cup\">\
+<cup:organizationFiscalCode>80000000001</cup:organizationFiscalCode><cup:companyName>Regione Demo</cup:companyName>\
+<cup:debtorFiscalCode>RSSMRA80A01H501U</cup:debtorFiscalCode><cup:debtorFullName>Mario Rossi</cup:debtorFullName>\
+<cup:debtorEmail>mario.rossi@example.it</cup:debtorEmail><cup:amount>36.15</cup:amount></cup:pagamentoCup>";
+
+/// One variation of a service document: (what, text to replace, replacement, valid?).
+type ServiceVariation = (String, &'static str, String, bool);
+
+/// Service data of the SANP 3.13.0 schemas and near misses: (schema, case, document, valid?).
+/// Cup's verdicts hinge on the common types, which the project keeps trimmed.
+fn service_corpus() -> Vec<(&'static str, String, String, bool)> {
+    let org = "<cup:organizationFiscalCode>80000000001</cup:organizationFiscalCode>";
+    let debtor = ">RSSMRA80A01H501U</cup:debtorFiscalCode>";
+    let full_name = ">Mario Rossi</cup:debtorFullName>";
+    let company = ">Regione Demo</cup:companyName>";
+    let email = "<cup:debtorEmail>mario.rossi@example.it</cup:debtorEmail>";
+    let text = |n: usize, end: &str| format!(">{}{end}", "a".repeat(n));
+    let holder = ">Mario Rossi</ta:denominazioneIntestatario>";
+    let bases: Vec<(&str, &str, Vec<ServiceVariation>)> = vec![
+        (
+            "Cie_1_0_0.xsd",
+            CIE,
+            vec![
+                ("reason 10".into(), ">9<", ">10<".into(), true),
+                ("reason 3".into(), ">9<", ">3<".into(), false),
+                (
+                    "municipality code with a letter".into(),
+                    "80000000002",
+                    "8000000000A".into(),
+                    false,
+                ),
+                (
+                    "holder code in lower case".into(),
+                    ">RSSMRA80A01H501U<",
+                    ">rssmra80a01h501u<".into(),
+                    false,
+                ),
+                (
+                    "holder name of 50".into(),
+                    holder,
+                    text(50, "</ta:denominazioneIntestatario>"),
+                    true,
+                ),
+                (
+                    "holder name of 51".into(),
+                    holder,
+                    text(51, "</ta:denominazioneIntestatario>"),
+                    false,
+                ),
+            ],
+        ),
+        (
+            "Cup_1_0_0.xsd",
+            CUP,
+            vec![
+                (
+                    "ISTAT code instead".into(),
+                    org,
+                    "<cup:istatCode>058091</cup:istatCode>".into(),
+                    true,
+                ),
+                (
+                    "ISTAT code of 7".into(),
+                    org,
+                    "<cup:istatCode>0580910</cup:istatCode>".into(),
+                    false,
+                ),
+                (
+                    "cadastral code instead".into(),
+                    org,
+                    "<cup:catastaleCode>H501</cup:catastaleCode>".into(),
+                    true,
+                ),
+                (
+                    "cadastral code of 3".into(),
+                    org,
+                    "<cup:catastaleCode>H50</cup:catastaleCode>".into(),
+                    false,
+                ),
+                (
+                    "EC code and ISTAT code".into(),
+                    org,
+                    format!("{org}<cup:istatCode>058091</cup:istatCode>"),
+                    false,
+                ),
+                (
+                    "EC code of 10 digits".into(),
+                    ">80000000001<",
+                    ">8000000000<".into(),
+                    false,
+                ),
+                (
+                    "company name of 140".into(),
+                    company,
+                    text(140, "</cup:companyName>"),
+                    true,
+                ),
+                (
+                    "company name of 141".into(),
+                    company,
+                    text(141, "</cup:companyName>"),
+                    false,
+                ),
+                (
+                    "debtor code of 20".into(),
+                    debtor,
+                    text(20, "</cup:debtorFiscalCode>"),
+                    true,
+                ),
+                (
+                    "debtor code of 21".into(),
+                    debtor,
+                    text(21, "</cup:debtorFiscalCode>"),
+                    false,
+                ),
+                (
+                    "debtor code empty".into(),
+                    debtor,
+                    "></cup:debtorFiscalCode>".into(),
+                    false,
+                ),
+                (
+                    "debtor name of 70".into(),
+                    full_name,
+                    text(70, "</cup:debtorFullName>"),
+                    true,
+                ),
+                (
+                    "debtor name of 71".into(),
+                    full_name,
+                    text(71, "</cup:debtorFullName>"),
+                    false,
+                ),
+                ("no e-mail".into(), email, String::new(), true),
+                (
+                    "e-mail without a domain".into(),
+                    "@example.it<",
+                    "<".into(),
+                    false,
+                ),
+                ("amount 0.00".into(), ">36.15<", ">0.00<".into(), true),
+                ("amount 36.1".into(), ">36.15<", ">36.1<".into(), false),
+                (
+                    "amount over 999999999.99".into(),
+                    ">36.15<",
+                    ">1000000000.00<".into(),
+                    false,
+                ),
+                (
+                    "unqualified amount".into(),
+                    "<cup:amount>36.15</cup:amount>",
+                    "<amount>36.15</amount>".into(),
+                    false,
+                ),
+            ],
+        ),
+    ];
+    let mut cases = Vec::new();
+    for (xsd, base, variations) in bases {
+        cases.push((xsd, format!("{xsd}, valid"), base.to_owned(), true));
+        for (what, from, to, valid) in variations {
+            cases.push((xsd, format!("{xsd}, {what}"), vary(base, from, &to), valid));
+        }
+    }
+    cases
+}
+
+/// Compiles each service schema of the corpus from `bundle`.
+fn service_schemas(bundle: Bundle, label: &str) -> BTreeMap<&'static str, Schema> {
+    let bundle = Arc::new(bundle);
+    ["Cie_1_0_0.xsd", "Cup_1_0_0.xsd"]
+        .into_iter()
+        .map(|xsd| {
+            let schema = Schema::compile(bundle.clone(), xsd)
+                .unwrap_or_else(|e| panic!("{label} {xsd}: {e}"));
+            (xsd, schema)
+        })
+        .collect()
+}
+
+/// The gateway's service-schema bundle (the project's `xsd/catalogo-servizi/` with the compiled-in
+/// common types) and the official files give the same verdict on every service-data document.
+#[test]
+fn project_and_official_service_schemas_give_the_same_verdict() {
+    let project_dir = repo().join("xsd/catalogo-servizi");
+    let project = service_schemas(
+        Bundle::service_schemas(&project_dir).expect("project service schemas"),
+        "project",
+    );
+    let cases = service_corpus();
+    let mut problems = Vec::new();
+    if let Some(api) = official_dir() {
+        let mut bundle = Bundle::from_dir(&api.join("catalogo-servizi")).expect("official dir");
+        let common = read(&api.join("xsd-common/sac-common-types-1.0.xsd"));
+        bundle.insert("sac-common-types-1.0.xsd", common.into_bytes());
+        let official = service_schemas(bundle, "official");
+        for (xsd, name, xml, _) in &cases {
+            let (o, p) = (verdict(&official[xsd], xml), verdict(&project[xsd], xml));
+            if o.is_ok() != p.is_ok() {
+                problems.push(format!("{name}: official {o:?}, project {p:?}"));
+            }
+        }
+    }
+    for (xsd, name, xml, valid) in &cases {
+        let p = verdict(&project[xsd], xml);
+        if p.is_ok() != *valid {
+            problems.push(format!(
+                "{name}: expected valid={valid}, project says {p:?}"
+            ));
+        }
+    }
+    eprintln!("service corpus: {} documents", cases.len());
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // Sharp enough: stText20 one character longer changes exactly the case at the limit.
+    let common = read(&repo().join("xsd/sac-common-types-1.0.xsd"));
+    let altered = alter_attr(
+        &common,
+        ("simpleType", "stText20"),
+        "maxLength",
+        |_| true,
+        "value",
+        Some("21"),
+    );
+    let mut bundle = Bundle::service_schemas(&project_dir).expect("project service schemas");
+    bundle.insert("sac-common-types-1.0.xsd", altered.into_bytes());
+    let altered = service_schemas(bundle, "altered");
+    let changed: Vec<&str> = cases
+        .iter()
+        .filter(|(xsd, _, xml, valid)| verdict(&altered[xsd], xml).is_ok() != *valid)
+        .map(|(_, name, _, _)| name.as_str())
+        .collect();
+    assert_eq!(changed, ["Cup_1_0_0.xsd, debtor code of 21"]);
 }

@@ -43,12 +43,12 @@ impl ServiceSchemas {
     /// Compiles the schema of every service in `snap` from `dir`; a missing or broken one is an
     /// error, so a registry is never accepted with a service the gateway could not check.
     pub fn load(dir: &Path, snap: &Snapshot) -> Result<Self, ServiceSchemaError> {
-        let bundle = Arc::new(
-            Bundle::from_dir(dir).map_err(|source| ServiceSchemaError::Dir {
-                dir: dir.display().to_string(),
-                source,
-            })?,
-        );
+        // The folder's schemas plus the common types they import (Cup_1_0_0.xsd).
+        let bundle = Bundle::service_schemas(dir).map_err(|source| ServiceSchemaError::Dir {
+            dir: dir.display().to_string(),
+            source,
+        })?;
+        let bundle = Arc::new(bundle);
         let mut services: Vec<_> = snap.services.values().collect();
         services.sort_by(|a, b| a.id.cmp(&b.id));
         let mut by_name = HashMap::new();

@@ -42,6 +42,9 @@ const EMBEDDED: &[(&str, &[u8])] = &[
     ),
 ];
 
+/// The embedded files that service schemas import.
+const SERVICE_IMPORTS: &[&str] = &["sac-common-types-1.0.xsd"];
+
 impl Bundle {
     /// The project's contract schemas plus the wrapper entry points used to validate envelopes.
     pub fn contract() -> Self {
@@ -75,6 +78,20 @@ impl Bundle {
             text.push_str("</xs:schema>");
             self.insert(name, text.into_bytes());
         }
+    }
+
+    /// The service schemas in `dir` (`service_schema_dir`), plus the compiled-in common types they
+    /// may import (`Cup_1_0_0.xsd` imports `sac-common-types-1.0.xsd`), so a folder holding only
+    /// service schemas compiles without touching disk or network. A file of the same name in
+    /// `dir` wins: the folder is the operator's.
+    pub fn service_schemas(dir: &Path) -> std::io::Result<Self> {
+        let mut b = Self::from_dir(dir)?;
+        for (name, bytes) in EMBEDDED {
+            if SERVICE_IMPORTS.contains(name) && b.get(name).is_none() {
+                b.insert(name, bytes.to_vec());
+            }
+        }
+        Ok(b)
     }
 
     /// Reads every `*.xsd` file directly inside `dir` (not recursive).
@@ -163,3 +180,55 @@ pub const ENVELOPE_PA_FOR_NODE: &str = "sanp-envelope-paForNode.xsd";
 pub const ENVELOPE_LEGACY_PSP: &str = "sanp-envelope-NodoPerPspRichiestaAvvisi.xsd";
 /// Entry for the legacy EC operation (paaChiediNumeroAvviso, with its intestazionePPT header).
 pub const ENVELOPE_LEGACY_PA: &str = "sanp-envelope-PaPerNodoRichiestaAvvisi.xsd";
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::xsd::Schema;
+
+    fn cup(debtor: &str) -> String {
+        format!(
+            "<cup:pagamentoCup xmlns:cup=\"http://PuntoAccessoPSP.spcoop.gov.it/Cup\">\
+             <cup:istatCode>058091</cup:istatCode><cup:companyName>Roma Capitale</cup:companyName>\
+             <cup:debtorFiscalCode>{debtor}</cup:debtorFiscalCode><cup:debtorFullName>Mario Rossi</cup:debtorFullName>\
+             <cup:amount>36.15</cup:amount></cup:pagamentoCup>"
+        )
+    }
+
+    /// A folder with only Cup_1_0_0.xsd, importing the common types from where the official
+    /// repository keeps them: the import resolves to the compiled-in copy, stText20 included.
+    #[test]
+    fn a_service_schema_importing_the_common_types_compiles_from_a_folder_without_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let official = include_str!("../../xsd/catalogo-servizi/Cup_1_0_0.xsd").replace(
+            "schemaLocation=\"../sac-common-types-1.0.xsd\"",
+            "schemaLocation=\"../xsd-common/sac-common-types-1.0.xsd\"",
+        );
+        std::fs::write(dir.path().join("Cup_1_0_0.xsd"), official).expect("write");
+        let alone = Bundle::from_dir(dir.path()).expect("read dir");
+        assert!(
+            Schema::compile(Arc::new(alone), "Cup_1_0_0.xsd").is_err(),
+            "without the common types the import cannot resolve"
+        );
+        let bundle = Bundle::service_schemas(dir.path()).expect("read dir");
+        let schema = Schema::compile(Arc::new(bundle), "Cup_1_0_0.xsd").expect("compiles");
+        assert!(schema.validate(cup("RSSMRA80A01H501U").as_bytes()).is_ok());
+        // debtorFiscalCode is common:stText20: 20 characters pass, 21 do not.
+        assert!(schema.validate(cup(&"A".repeat(20)).as_bytes()).is_ok());
+        assert!(schema.validate(cup(&"A".repeat(21)).as_bytes()).is_err());
+    }
+
+    /// The folder's own copy of the common types is the one used.
+    #[test]
+    fn a_common_types_file_in_the_folder_wins_over_the_compiled_in_copy() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(dir.path().join("sac-common-types-1.0.xsd"), "<mine/>").expect("write");
+        let bundle = Bundle::service_schemas(dir.path()).expect("read dir");
+        assert_eq!(
+            bundle.get("sac-common-types-1.0.xsd"),
+            Some(&b"<mine/>"[..])
+        );
+    }
+}
