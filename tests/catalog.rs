@@ -423,3 +423,102 @@ async fn cached_answers_are_exact() {
         refused.body
     );
 }
+
+/// Real registries carry rows the cache model calls impossible (issue #9): each bad entry fails at
+/// run time the way the Node would answer, is left out of the catalog when the catalog cannot
+/// carry it, and is counted; the rest of the gateway serves as usual.
+#[tokio::test]
+async fn degraded_registry_entries_answer_as_the_node_would() {
+    use serde_json::Value;
+    use support::ec::{self, TestEc};
+    use support::{point_stations_at, Demand};
+    let ec = TestEc::start(ec::reply(ec::ok_answer())).await;
+    let start = |edit: &dyn Fn(&mut Value)| {
+        let mut registry = conformance_registry();
+        point_stations_at(&mut registry, ec.port());
+        edit(&mut registry);
+        async move { TestGateway::start(&registry, "").await }
+    };
+    let station = "77777777777_01";
+    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+        (
+            "channel without password",
+            Box::new(|r| r["channels"]["CH_OK"]["password"] = Value::Null),
+            "PPT_AUTENTICAZIONE",
+        ),
+        (
+            "channel with null enabled",
+            Box::new(|r| r["channels"]["CH_OK"]["enabled"] = Value::Null),
+            "PPT_CANALE_DISABILITATO",
+        ),
+        (
+            "station without ip",
+            Box::new(move |r| r["stations"][station]["connection"]["ip"] = Value::Null),
+            "PPT_STAZIONE_INT_PA_IRRAGGIUNGIBILE",
+        ),
+        (
+            "station with a proxy without port",
+            Box::new(move |r| {
+                r["stations"][station]["proxy"] =
+                    serde_json::json!({"proxy_host": "127.0.0.1", "proxy_port": null})
+            }),
+            "PPT_STAZIONE_INT_PA_IRRAGGIUNGIBILE",
+        ),
+        (
+            "association without start_date",
+            Box::new(|r| r["cdsSubjectServices"]["00042"]["start_date"] = Value::Null),
+            "PPT_SERVIZIO_NONATTIVO",
+        ),
+    ];
+    for (name, edit, code) in cases {
+        let gw = start(&*edit).await;
+        let r = gw.demand(&Demand::default().xml()).await;
+        assert_eq!(r.fault().code, code, "{name}: {}", r.raw);
+        // The rest of the document serves: the catalog answers (with the caller checks passing
+        // for the entries that are not the bad one).
+        if code != "PPT_AUTENTICAZIONE" && code != "PPT_CANALE_DISABILITATO" {
+            let (_, entries) = catalog_of(&gw.catalog(&CatalogReq::default().xml()).await);
+            assert!(!entries.is_empty(), "{name}");
+        }
+        let metrics = gw.metrics().render();
+        assert!(
+            metrics.contains("sanp_registry_findings{map=\""),
+            "{name}: {metrics}"
+        );
+    }
+    assert_eq!(ec.received().len(), 0, "no bad entry reached the EC");
+
+    // Rows the catalog cannot carry are left out of it; the demand through them still works.
+    let gw = start(&|r| {
+        r["cdsServices"]["00002"]["description"] = Value::Null;
+        r["cdsSubjectServices"]["00042"]["fee"] = Value::Null;
+    })
+    .await;
+    let (_, full) = catalog_of(&gw.catalog(&CatalogReq::default().xml()).await);
+    let (_, before) = catalog_of(
+        &TestGateway::start(&conformance_registry(), "")
+            .await
+            .catalog(&CatalogReq::default().xml())
+            .await,
+    );
+    let listed = |entries: &[Entry]| -> Vec<(String, String)> {
+        entries
+            .iter()
+            .flat_map(|e| e.subjects.iter().map(|s| (e.id.clone(), s.clone())))
+            .collect()
+    };
+    let (now, was) = (listed(&full), listed(&before));
+    assert!(was.iter().any(|(s, _)| s == "00002"), "{was:?}");
+    assert!(was.iter().any(|(_, a)| a == "00042"), "{was:?}");
+    let expected: Vec<(String, String)> = was
+        .into_iter()
+        .filter(|(s, a)| s != "00002" && a != "00042")
+        .collect();
+    assert_eq!(now, expected);
+    let r = gw.demand(&Demand::default().xml()).await;
+    assert_eq!(r.outcome, "OK", "{}", r.raw);
+    assert!(gw
+        .metrics()
+        .render()
+        .contains("sanp_registry_findings{map=\"cdsServices\",effect=\"unlisted\"} 1"));
+}
