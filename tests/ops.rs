@@ -205,11 +205,7 @@ async fn registry_reloads_keep_the_last_good_snapshot() {
     let admin = gw.start_admin().await;
     let metrics = || gw.metrics();
     // Broken document: refused, counted, old version still serving.
-    std::fs::write(
-        gw.registry_path().with_extension("tmp"),
-        b"{\"psps\": {\"X\": {\"enabled\": 3}}}",
-    )
-    .expect("write");
+    std::fs::write(gw.registry_path().with_extension("tmp"), b"{\"psps\": 3}").expect("write");
     std::fs::rename(gw.registry_path().with_extension("tmp"), gw.registry_path()).expect("rename");
     eventually("a failed file reload is counted", || {
         metrics().reloads("registry", "file", false) >= 1
