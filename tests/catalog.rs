@@ -440,7 +440,8 @@ async fn degraded_registry_entries_answer_as_the_node_would() {
         async move { TestGateway::start(&registry, "").await }
     };
     let station = "77777777777_01";
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit, &str)> = vec![
         (
             "channel without password",
             Box::new(|r| r["channels"]["CH_OK"]["password"] = Value::Null),
