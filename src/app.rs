@@ -199,7 +199,9 @@ impl Gateway {
                 self.metrics
                     .registry_in_use(&version, unix_now(), &live.snapshot.findings);
                 log_findings(&live.snapshot);
-                self.live.store(Arc::new(live));
+                // The previous registry is freed here unless a request still holds it.
+                drop(self.live.swap(Arc::new(live)));
+                release_free_memory();
                 self.metrics.reloaded("registry", source, true);
                 tracing::info!(source, version, "registry reloaded");
                 Ok(Some(version))
@@ -384,11 +386,20 @@ pub fn load_live(settings: &Settings, bytes: Option<&[u8]>) -> Result<Live, Star
         (ServiceDataMode::Validate, Some(dir)) => ServiceSchemas::load(dir, &snapshot)?,
         (ServiceDataMode::Validate, None) => return Err(StartError::NoServiceSchemaDir),
     };
+    // Loading a large registry frees as much as it keeps (the document text, the raw model):
+    // give those pages back to the system now rather than keep them resident for good.
+    release_free_memory();
     Ok(Live {
         snapshot,
         service_schemas,
         catalog: Default::default(),
     })
+}
+
+/// Returns memory the allocator holds but nothing uses to the system.
+fn release_free_memory() {
+    // SAFETY: `mi_collect` only walks the allocator's own free lists; it takes no pointer.
+    unsafe { libmimalloc_sys::mi_collect(true) }
 }
 
 #[cfg(test)]
