@@ -1307,7 +1307,7 @@ fn large_registry(bench: &Bench) -> Large {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let full = sanp_gateway::respond::catalog::CatalogFilter {
+    let full = sanp_gateway::catalog::CatalogFilter {
         version: 2,
         domain: None,
         category: None,
@@ -1318,23 +1318,23 @@ fn large_registry(bench: &Bench) -> Large {
     let mut doc = String::new();
     for _ in 0..5 {
         let t = Instant::now();
-        doc = sanp_gateway::respond::catalog::document_v2(&live.snapshot, &full);
+        doc = sanp_gateway::catalog::document_v2(&live.snapshot, &full);
         renders.push(t.elapsed().as_secs_f64() * 1e3);
     }
-    let one = sanp_gateway::respond::catalog::CatalogFilter {
+    let one = sanp_gateway::catalog::CatalogFilter {
         domain: Some("90000000042"),
         ..full
     };
     let mut ones = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let _ = sanp_gateway::respond::catalog::document_v2(&live.snapshot, &one);
+        let _ = sanp_gateway::catalog::document_v2(&live.snapshot, &one);
         ones.push(t.elapsed().as_secs_f64() * 1e3);
     }
     let mut responses = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let _ = sanp_gateway::respond::catalog::ok_v2(&doc);
+        let _ = sanp_gateway::catalog::ok_v2(&doc);
         responses.push(t.elapsed().as_secs_f64() * 1e3);
     }
     Large {

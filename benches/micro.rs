@@ -11,7 +11,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sanp_gateway::app::Gateway;
 use sanp_gateway::registry;
-use sanp_gateway::respond::catalog::{document_v2, ok_v2, CatalogFilter};
+use sanp_gateway::catalog::{document_v2, ok_v2, CatalogFilter};
 use sanp_gateway::settings::Settings;
 use sanp_gateway::soap::{self, Envelope, Limits};
 use sanp_gateway::upstream::pa_demand::Notice;
@@ -168,7 +168,7 @@ fn whole_request(c: &mut Criterion) {
     let mut g = c.benchmark_group("handle_soap");
     g.bench_function("nodoChiediCatalogoServiziV2 OK", |b| {
         b.iter(|| {
-            rt.block_on(sanp_gateway::handler::handle_soap(
+            rt.block_on(sanp_gateway::pipeline::handle_soap(
                 &gw,
                 Some("nodoChiediCatalogoServiziV2"),
                 black_box(&catalog),
@@ -180,7 +180,7 @@ fn whole_request(c: &mut Criterion) {
     });
     g.bench_function("demandPaymentNotice syntax KO", |b| {
         b.iter(|| {
-            rt.block_on(sanp_gateway::handler::handle_soap(
+            rt.block_on(sanp_gateway::pipeline::handle_soap(
                 &gw,
                 Some("demandPaymentNotice"),
                 black_box(syntax_ko.as_bytes()),

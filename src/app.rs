@@ -9,8 +9,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 
-use crate::checks::{Admission, ServiceSchemaError, ServiceSchemas};
+use crate::checks::{ServiceSchemaError, ServiceSchemas};
 use crate::observe::Metrics;
+use crate::pipeline::Admission;
 use crate::pki::FileStamps;
 use crate::registry::{self, LoadError, Snapshot};
 use crate::settings::{ServiceDataMode, Settings, SettingsError};
@@ -24,7 +25,7 @@ pub struct Live {
     pub snapshot: Snapshot,
     pub service_schemas: ServiceSchemas,
     /// Catalog answers rendered from this snapshot.
-    pub catalog: crate::respond::cache::CatalogCache,
+    pub catalog: crate::catalog::CatalogCache,
 }
 
 /// Shared state of a running gateway.

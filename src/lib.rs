@@ -18,10 +18,11 @@
 //! place where errors become faults.
 
 pub mod app;
+pub mod catalog;
 pub mod checks;
-pub mod handler;
 pub mod message;
 pub mod observe;
+pub mod pipeline;
 pub mod pki;
 pub mod registry;
 pub mod reload;

@@ -6,13 +6,11 @@
 mod binding;
 mod caller;
 mod demand;
-pub mod overload;
 mod service_data;
 
 pub use binding::check_certificate;
 pub use caller::{check_caller, check_domain, CallerPermit};
 pub use demand::{check_demand, check_numero_avviso, NoticePermit, Primitive};
-pub use overload::{Admission, OverloadError, Slot};
 pub use service_data::{check_service_data, ServiceDataError, ServiceSchemaError, ServiceSchemas};
 
 /// A failed business check, in the Node's terms. Every variant maps to one `PPT_*` code.

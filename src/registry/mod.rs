@@ -6,8 +6,8 @@ mod snapshot;
 pub mod time;
 
 pub use load::{load_bytes, load_file, Encoding, LoadError};
+pub(crate) use snapshot::truncate_chars;
 pub use snapshot::{
-    CatalogService, CatalogSubject, Channel, CiBroker, Connection, CreditorInstitution, Effect,
-    Finding, Iban, Protocol, Proxy, Psp, PspBroker, Service, Snapshot, Station, StationCi,
-    SubjectService,
+    Channel, CiBroker, Connection, CreditorInstitution, Effect, Finding, Iban, Protocol, Proxy,
+    Psp, PspBroker, Service, Snapshot, Station, StationCi, SubjectService,
 };

@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::raw::{self, RawConfig};
 use super::time::Timestamp;
+use crate::catalog::{Catalog, Sources};
 use crate::secret::Secret;
 
 /// An entry of the document the gateway could not take whole: left out, or kept with one part
@@ -185,31 +186,6 @@ pub struct Iban {
     pub valid_from: Option<Timestamp>,
 }
 
-/// One entry of `elencoSoggettiEroganti`, precomputed for the catalog.
-#[derive(Debug, Clone)]
-pub struct CatalogSubject {
-    pub subject_service_id: String,
-    pub domain: String,
-    pub denomination: String,
-    pub start: Timestamp,
-    pub end: Option<Timestamp>,
-    pub fee: bool,
-    /// `start` and `end` as the catalog writes them (`YYYY-MM-DD`), rendered once.
-    pub start_text: String,
-    pub end_text: Option<String>,
-}
-
-/// One `catalogoServizi` entry with all its associations (filters apply per request).
-#[derive(Debug, Clone)]
-pub struct CatalogService {
-    pub id: String,
-    pub description: String,
-    pub category: Option<String>,
-    pub reference_xsd: String,
-    pub version: i64,
-    pub subjects: Vec<CatalogSubject>,
-}
-
 /// The whole registry, validated and indexed.
 pub struct Snapshot {
     pub version: String,
@@ -232,24 +208,10 @@ pub struct Snapshot {
     pub ibans: HashMap<String, Vec<Iban>>,
     /// EC → name for the catalog (`cdsSubjects`, else the creditor institution's business name).
     pub ec_names: HashMap<String, String>,
-    /// Services sorted by id, each with its associations sorted by id.
-    pub catalog: Vec<CatalogService>,
-    /// Version-1 services in document order (`cdsServices`), each with its associations in
-    /// document order (`cdsSubjectServices`): the order the Node lists the v1 catalog in.
-    pub catalog_v1: Vec<CatalogService>,
-    /// Every association's end (epoch seconds), sorted: when the catalog's content changes.
-    pub catalog_ends: Vec<i64>,
+    /// The catalog projected from services and associations, as both catalog versions list it.
+    pub catalog: Catalog,
     /// Entries left out or kept with an unusable part, in document order.
     pub findings: Vec<Finding>,
-}
-
-impl Snapshot {
-    /// The last instant (epoch seconds) at which a catalog rendered at `now` is still exact: an
-    /// association ending at `e` is listed while `now <= e`.
-    pub fn catalog_valid_until(&self, now: i64) -> i64 {
-        let i = self.catalog_ends.partition_point(|e| *e < now);
-        self.catalog_ends.get(i).copied().unwrap_or(i64::MAX)
-    }
 }
 
 impl fmt::Debug for Snapshot {
@@ -840,29 +802,25 @@ impl From<RawConfig> for Snapshot {
                 ec_names.entry(code.clone()).or_insert_with(|| name.clone());
             }
         }
-        let projection = Projection {
-            services: &services,
-            ec_names: &ec_names,
-            unlisted: &unlisted,
-        };
         let mut sorted_services: Vec<&String> = services.keys().collect();
         sorted_services.sort();
-        let catalog = projection.catalog(sorted_services, subject_services.values(), true);
-        let v1_services = service_order
+        let v1_services: Vec<&String> = service_order
             .iter()
             .filter(|k| services.get(*k).is_some_and(|s| s.version == 1))
             .collect();
-        let in_order = association_order
-            .iter()
-            .filter_map(|k| subject_services.get(k));
-        let catalog_v1 = projection.catalog(v1_services, in_order, false);
-        let mut catalog_ends: Vec<i64> = catalog
-            .iter()
-            .chain(&catalog_v1)
-            .flat_map(|s| s.subjects.iter().filter_map(|x| x.end.map(|e| e.epoch)))
-            .collect();
-        catalog_ends.sort_unstable();
-        catalog_ends.dedup();
+        let catalog = Catalog::project(
+            &Sources {
+                services: &services,
+                ec_names: &ec_names,
+                unlisted: &unlisted,
+            },
+            sorted_services,
+            subject_services.values(),
+            v1_services,
+            association_order
+                .iter()
+                .filter_map(|k| subject_services.get(k)),
+        );
         Snapshot {
             version: raw.version.unwrap_or_default(),
             psps,
@@ -879,87 +837,11 @@ impl From<RawConfig> for Snapshot {
             ibans,
             ec_names,
             catalog,
-            catalog_v1,
-            catalog_ends,
             findings: f.0,
         }
     }
 }
 
-/// Projects services and associations into catalog entries. The EC's name
-/// (`denominazioneEnteCreditore`, 1..70) comes from `cdsSubjects`, else the creditor
-/// institution's business name, else the association's own description, else its code.
-struct Projection<'a> {
-    services: &'a HashMap<String, Service>,
-    ec_names: &'a HashMap<String, String>,
-    /// Services whose own fields the catalog cannot carry.
-    unlisted: &'a HashSet<String>,
-}
-
-impl Projection<'_> {
-    /// The association as the catalog lists it, if it can be listed.
-    fn subject(&self, ss: &SubjectService) -> Option<CatalogSubject> {
-        let (start, fee) = (ss.start?, ss.fee?);
-        let denomination = self
-            .ec_names
-            .get(&ss.subject)
-            .cloned()
-            .or_else(|| ss.description.clone())
-            .unwrap_or_else(|| ss.subject.clone());
-        Some(CatalogSubject {
-            subject_service_id: ss.id.clone(),
-            domain: ss.subject.clone(),
-            denomination: truncate_chars(&denomination, 70),
-            start,
-            end: ss.end,
-            fee,
-            start_text: start.date.to_string(),
-            end_text: ss.end.map(|e| e.date.to_string()),
-        })
-    }
-
-    fn service(&self, key: &str, subjects: Vec<CatalogSubject>) -> Option<CatalogService> {
-        let s = self.services.get(key)?;
-        if subjects.is_empty() || self.unlisted.contains(&s.id) {
-            return None;
-        }
-        Some(CatalogService {
-            id: s.id.clone(),
-            description: s.description.clone()?,
-            category: s.category.clone(),
-            reference_xsd: s.reference_xsd.clone(),
-            version: s.version,
-            subjects,
-        })
-    }
-
-    /// Services in `order`, each with its listable associations: in the order `associations`
-    /// gives them, or sorted by id.
-    fn catalog<'s>(
-        &self,
-        order: Vec<&String>,
-        associations: impl Iterator<Item = &'s SubjectService>,
-        sort_subjects: bool,
-    ) -> Vec<CatalogService> {
-        let mut by_service: HashMap<&str, Vec<CatalogSubject>> = HashMap::new();
-        for ss in associations {
-            if let Some(x) = self.subject(ss) {
-                by_service.entry(ss.service.as_str()).or_default().push(x);
-            }
-        }
-        order
-            .into_iter()
-            .filter_map(|key| {
-                let mut subjects = by_service.remove(key.as_str())?;
-                if sort_subjects {
-                    subjects.sort_by(|a, b| a.subject_service_id.cmp(&b.subject_service_id));
-                }
-                self.service(key, subjects)
-            })
-            .collect()
-    }
-}
-
-fn truncate_chars(s: &str, max: usize) -> String {
+pub(crate) fn truncate_chars(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }

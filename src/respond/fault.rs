@@ -5,8 +5,9 @@
 
 use http::StatusCode;
 
-use crate::checks::{CheckError, OverloadError, ServiceDataError};
+use crate::checks::{CheckError, ServiceDataError};
 use crate::message::MissingField;
+use crate::pipeline::OverloadError;
 use crate::soap::{CharsetError, ShapeError, SoapFault, XmlError};
 use crate::upstream::{EcFault, UpstreamError};
 use crate::xsd;

@@ -1,11 +1,11 @@
 //! Response stage: the operations' own response documents, OK or KO, and router faults.
 
-pub mod cache;
 pub mod catalog;
 pub mod demand;
 pub mod fault;
 pub mod legacy;
 
+pub use catalog::CATALOG_V2_ELEMENT;
 pub use fault::{
     fault_bean, router_fault, Failure, FaultBean, FaultCode, RouterError, SyntaxError,
 };

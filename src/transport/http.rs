@@ -10,8 +10,8 @@ use hyper::body::Incoming;
 
 use super::wsdl;
 use crate::app::Gateway;
-use crate::handler::{self, Reply};
 use crate::observe::RequestLabels;
+use crate::pipeline::{self, Reply};
 use crate::pki::ClientIdentity;
 use crate::respond::{router_fault, RouterError};
 use crate::soap::charset;
@@ -108,7 +108,9 @@ async fn soap(
         .get("soapaction")
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     let result = match read_body(gw, req).await {
-        Ok(body) => handler::handle_soap(gw, action.as_deref(), &body, identity, &request_id).await,
+        Ok(body) => {
+            pipeline::handle_soap(gw, action.as_deref(), &body, identity, &request_id).await
+        }
         Err(e) => Err(e),
     };
     let elapsed = started.elapsed();

@@ -1,6 +1,8 @@
-//! Transport stage: TLS and TCP, HTTP/1.1, request bodies, SOAPAction, and WSDL publication.
+//! Transport stage: TLS and TCP, HTTP/1.1, request bodies, SOAPAction and dispatch, and WSDL
+//! publication.
 
 pub mod http;
+pub mod router;
 pub mod server;
 pub mod tls;
 pub mod wsdl;

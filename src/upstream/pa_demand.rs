@@ -6,7 +6,7 @@ use crate::checks::NoticePermit;
 use crate::message::PA_FOR_NODE_NS;
 use crate::soap::write::XmlOut;
 use crate::soap::{Element, Envelope, SOAP11_NS};
-use crate::xsd::Schema;
+use crate::xsd::{Invalid, Proof};
 
 pub const SOAP_ACTION: &str = "paDemandPaymentNotice";
 
@@ -71,25 +71,27 @@ pub async fn call(
         body,
     )
     .await?;
-    // The common valid answer is proven from the tree; anything else goes to libxml2.
-    let proven = crate::xsd::fast::pa_demand_answer(&delivered.envelope.root);
-    ctx.metrics.schema_checked("ec_answer", proven);
-    judge(
-        &delivered.envelope,
-        (!proven).then_some((&delivered.raw[..], &ctx.contract.pa_for_node)),
-    )
+    judge(&delivered.envelope, || {
+        ctx.contract.pa_for_node.validate_read(
+            &delivered.raw,
+            &delivered.envelope.root,
+            Some(Proof::PaDemandAnswer),
+            ctx.metrics,
+        )
+    })
     .map_err(UpstreamError::BadAnswer)
 }
 
-/// Applies the Node's rules to a delivered answer: schema first (`validate`: the raw bytes and the
-/// schema, unless the answer is already proven valid), then the fields the Node requires.
-pub fn judge(env: &Envelope, validate: Option<(&[u8], &Schema)>) -> Result<EcAnswer, AnswerDefect> {
+/// Applies the Node's rules to a delivered answer: its shape, then the schema (`validate`), then
+/// the fields the Node requires.
+pub fn judge(
+    env: &Envelope,
+    validate: impl FnOnce() -> Result<(), Invalid>,
+) -> Result<EcAnswer, AnswerDefect> {
     let payload = env
         .payload(PA_FOR_NODE_NS, "paDemandPaymentNoticeResponse")
         .map_err(AnswerDefect::Shape)?;
-    if let Some((raw, schema)) = validate {
-        schema.validate(raw).map_err(AnswerDefect::Schema)?;
-    }
+    validate().map_err(AnswerDefect::Schema)?;
     let outcome = payload.child_text("outcome").map(str::trim);
     let fault = payload.child("fault");
     match (outcome, fault) {

@@ -18,6 +18,25 @@ pub use bundle::{
 };
 pub use ffi::RawIssue as Issue;
 
+/// The hot documents whose common valid form the tree proof (`fast`) settles without libxml2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// A PSP's `demandPaymentNoticeRequest` envelope.
+    DemandRequest,
+    /// An EC's `paDemandPaymentNoticeResponse` envelope.
+    PaDemandAnswer,
+}
+
+impl Proof {
+    /// The document's name in `sanp_schema_checks_total`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Proof::DemandRequest => "demand_request",
+            Proof::PaDemandAnswer => "ec_answer",
+        }
+    }
+}
+
 /// A schema that can validate documents from any thread.
 #[derive(Clone)]
 pub struct Schema {
@@ -98,6 +117,29 @@ impl Schema {
 
     pub fn entry(&self) -> &str {
         &self.inner.entry
+    }
+
+    /// Validates a document already read as `root`: when `proof` covers it and proves it valid
+    /// from the tree, libxml2 is skipped; anything else, every invalid document included, goes
+    /// to libxml2, the authority and the source of every message. Each proof attempt is counted.
+    pub fn validate_read(
+        &self,
+        xml: &[u8],
+        root: &crate::soap::Element,
+        proof: Option<Proof>,
+        metrics: &crate::observe::Metrics,
+    ) -> Result<(), Invalid> {
+        if let Some(p) = proof {
+            let proven = match p {
+                Proof::DemandRequest => fast::demand_request(root),
+                Proof::PaDemandAnswer => fast::pa_demand_answer(root),
+            };
+            metrics.schema_checked(p.label(), proven);
+            if proven {
+                return Ok(());
+            }
+        }
+        self.validate(xml)
     }
 
     /// Validates a whole document against this schema.

@@ -1,5 +1,6 @@
-//! Admission under load: a global in-flight cap and per-PSP rate limits answered at once with the
-//! Node's PPT_SUPERAMENTOSOGLIA, and per-station concurrency with a short bounded wait.
+//! Admission under load (the gateway's own protection, not one of the Node's checks): a global
+//! in-flight cap and per-PSP rate limits answered at once with the Node's PPT_SUPERAMENTOSOGLIA,
+//! and per-station concurrency with a short bounded wait.
 //!
 //! Limits are read from the settings at each check, so they can change while running.
 
@@ -151,6 +152,29 @@ impl Admission {
             })
         }
     }
+}
+
+/// A request counted in flight (and in the gauge) until dropped.
+pub(super) struct InFlight<'a> {
+    gw: &'a crate::app::Gateway,
+    slot: Option<Slot>,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        drop(self.slot.take());
+        self.gw.metrics.set_in_flight(self.gw.admission.in_flight());
+    }
+}
+
+/// Takes an in-flight slot for one request, or the refusal.
+pub(super) fn admit(gw: &crate::app::Gateway, limit: usize) -> Result<InFlight<'_>, OverloadError> {
+    let slot = gw.admission.enter(limit)?;
+    gw.metrics.set_in_flight(gw.admission.in_flight());
+    Ok(InFlight {
+        gw,
+        slot: Some(slot),
+    })
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! answer to a repeated identical request, so a catalog is rendered once per snapshot.
 //!
 //! Both live inside a registry snapshot's `Live` and go with it on reload. An entry is used only
-//! while exact: until the next end of an association (`Snapshot::catalog_valid_until`); the
+//! while exact: until the next end of an association (`Catalog::valid_until`); the
 //! request memo also matches the settings generation, the client certificate and the request
 //! bytes in full, so it gives what the whole pipeline would give.
 
@@ -12,9 +12,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 
-use super::catalog::{document_v2, ok_v2, CatalogFilter};
+use super::v2::{document_v2, ok_v2, CatalogFilter};
+use crate::app::{Gateway, Live};
 use crate::message::{Caller, CatalogV2Request};
+use crate::pki::ClientIdentity;
 use crate::registry::Snapshot;
+use crate::settings::Settings;
 
 /// Filters cached at most (distinct domain × category × fee combinations asked).
 const MAX_FILTERS: usize = 1024;
@@ -77,7 +80,7 @@ impl CatalogCache {
         }
         let filter = CatalogFilter::v2(req, now);
         let response = Bytes::from(ok_v2(&document_v2(snap, &filter)));
-        let valid_until = snap.catalog_valid_until(now);
+        let valid_until = snap.catalog.valid_until(now);
         let mut map = lock(&self.by_filter);
         if map.len() >= MAX_FILTERS && !map.contains_key(&key) {
             map.clear();
@@ -141,4 +144,31 @@ impl CatalogCache {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The answer the whole pipeline gave to exactly these bytes, from this certificate, under these
+/// settings and this snapshot, while still exact. Admission still applies: when a limit refuses,
+/// `None`, and the full pipeline runs and answers the refusal in the usual way.
+pub fn replay(
+    gw: &Gateway,
+    settings: &Settings,
+    generation: u64,
+    body: &[u8],
+    identity: Option<&ClientIdentity>,
+) -> Option<(Arc<Memo>, Arc<Live>)> {
+    let live = gw.live();
+    let memo = live.catalog.recall(
+        generation,
+        identity.map(|i| &i.sha256),
+        body,
+        crate::pipeline::now(),
+    )?;
+    let slot = gw.admission.enter(settings.limits.max_in_flight).ok()?;
+    if let Some((rate, burst)) = settings.limits.psp_rate {
+        gw.admission
+            .psp_allows(&memo.caller.psp, rate, burst)
+            .ok()?;
+    }
+    drop(slot);
+    Some((memo, live))
 }
