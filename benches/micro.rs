@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sanp_gateway::app::Gateway;
-use sanp_gateway::registry;
 use sanp_gateway::catalog::{document_v2, ok_v2, CatalogFilter};
+use sanp_gateway::registry;
 use sanp_gateway::settings::Settings;
 use sanp_gateway::soap::{self, Envelope, Limits};
 use sanp_gateway::upstream::pa_demand::Notice;

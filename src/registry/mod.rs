@@ -1,5 +1,6 @@
 //! The registry beside the pipeline: the Node's configuration (ConfigDataV1) as immutable snapshots.
 
+mod build;
 mod load;
 mod raw;
 mod snapshot;

@@ -1,0 +1,629 @@
+//! Builds a snapshot from the raw document: every entry that can serve is taken, one that
+//! cannot is left out or kept with the unusable part failing at run time, and noted.
+
+use std::collections::{HashMap, HashSet};
+
+use super::raw::{self, RawConfig};
+use super::snapshot::{
+    Channel, CiBroker, Connection, CreditorInstitution, Effect, Finding, Iban, Protocol, Proxy,
+    Psp, PspBroker, Service, Snapshot, Station, StationCi, SubjectService,
+};
+use super::time::Timestamp;
+use super::truncate_chars;
+use crate::catalog::{Catalog, Sources};
+use crate::secret::Secret;
+
+/// One field's problem, before the caller decides what it costs the entry.
+struct Problem {
+    field: String,
+    problem: String,
+}
+
+type Check<T> = Result<T, Problem>;
+
+fn problem(field: &str, problem: impl Into<String>) -> Problem {
+    Problem {
+        field: field.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+/// Reads one entry's fields and names them in problems.
+struct Entry<'a> {
+    map: &'static str,
+    key: &'a str,
+}
+
+impl Entry<'_> {
+    fn required<T: Clone>(&self, field: &str, v: &Option<T>) -> Check<T> {
+        v.clone()
+            .ok_or_else(|| problem(field, "required, missing or null"))
+    }
+
+    /// The entity's own code: the map key, which must agree with the inner code when present.
+    fn code(&self, field: &str, inner: &Option<String>) -> Check<String> {
+        match inner {
+            Some(code) if code != self.key => Err(problem(
+                field,
+                format!("{code:?} differs from the map key {:?}", self.key),
+            )),
+            _ => Ok(self.key.to_owned()),
+        }
+    }
+
+    /// A string of `min..=max` characters (the catalog schema's limits).
+    fn text(&self, field: &str, v: &Option<String>, min: usize, max: usize) -> Check<String> {
+        let s = self.required(field, v)?;
+        check_len(field, &s, min, max)?;
+        Ok(s)
+    }
+
+    fn connection(&self, field: &str, c: &Option<raw::RawConnection>) -> Check<Option<Connection>> {
+        let Some(c) = c else { return Ok(None) };
+        if c.protocol.is_none() && c.ip.is_none() && c.port.is_none() {
+            return Ok(None);
+        }
+        let protocol = match c
+            .protocol
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
+            Some("HTTP") => Protocol::Http,
+            Some("HTTPS") => Protocol::Https,
+            Some(other) => {
+                return Err(problem(
+                    &format!("{field}.protocol"),
+                    format!("{other:?} is neither HTTP nor HTTPS"),
+                ))
+            }
+            None => {
+                return Err(problem(
+                    &format!("{field}.protocol"),
+                    "required, missing or null",
+                ))
+            }
+        };
+        let host = self.required(&format!("{field}.ip"), &c.ip)?;
+        if host.is_empty() {
+            return Err(problem(&format!("{field}.ip"), "empty host"));
+        }
+        let port = port(&format!("{field}.port"), c.port)?;
+        Ok(Some(Connection {
+            protocol,
+            host,
+            port,
+        }))
+    }
+
+    fn timestamp(&self, field: &str, v: &Option<String>) -> Check<Option<Timestamp>> {
+        v.as_deref()
+            .map(|s| Timestamp::parse(s).map_err(|e| problem(field, e.to_string())))
+            .transpose()
+    }
+}
+
+fn check_len(field: &str, s: &str, min: usize, max: usize) -> Check<()> {
+    let n = s.chars().count();
+    if n < min || n > max {
+        let want = if min == max {
+            format!("exactly {min}")
+        } else {
+            format!("{min} to {max}")
+        };
+        return Err(problem(field, format!("{n} characters, expected {want}")));
+    }
+    Ok(())
+}
+
+fn port(field: &str, p: Option<i64>) -> Check<u16> {
+    let p = p.ok_or_else(|| problem(field, "required, missing or null"))?;
+    u16::try_from(p)
+        .ok()
+        .filter(|p| *p > 0)
+        .ok_or_else(|| problem(field, format!("{p} is not a TCP port")))
+}
+
+/// What the load found, in document order.
+#[derive(Default)]
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn note(&mut self, e: &Entry<'_>, p: Problem, effect: Effect) {
+        self.0.push(Finding {
+            map: e.map,
+            key: e.key.to_owned(),
+            field: p.field,
+            problem: p.problem,
+            effect,
+        });
+    }
+
+    /// The value; else the entry is left out (`None`).
+    fn keep<T>(&mut self, e: &Entry<'_>, r: Check<T>) -> Option<T> {
+        r.map_err(|p| self.note(e, p, Effect::Skipped)).ok()
+    }
+
+    /// The value; else `fallback`, and the entry is kept with `effect`.
+    fn or<T>(&mut self, e: &Entry<'_>, r: Check<T>, effect: Effect, fallback: T) -> T {
+        r.unwrap_or_else(|p| {
+            self.note(e, p, effect);
+            fallback
+        })
+    }
+
+    /// The entries of one map that could be read, after noting those that could not.
+    fn rows<T>(&mut self, map: &'static str, m: raw::Map<T>) -> std::vec::IntoIter<(String, T)> {
+        let m = m.unwrap_or_default();
+        for bad in m.bad {
+            self.0.push(Finding {
+                map,
+                key: bad.key,
+                field: bad.field,
+                problem: bad.problem,
+                effect: Effect::Skipped,
+            });
+        }
+        m.rows.into_iter()
+    }
+}
+
+const DISABLED: &str = "taken as disabled";
+const NEVER_ACTIVE: &str = "never active (PPT_SERVIZIO_NONATTIVO) and not listed";
+const UNREACHABLE: &str = "unreachable (PPT_STAZIONE_INT_PA_IRRAGGIUNGIBILE)";
+
+impl From<RawConfig> for Snapshot {
+    /// Every entry that can serve is taken; one that cannot is left out or kept with the
+    /// unusable part failing at run time as the Node would answer, and noted in `findings`.
+    /// Only the document's shape (handled by the loader) can refuse it as a whole.
+    fn from(raw: RawConfig) -> Self {
+        let mut f = Findings::default();
+        let mut psps = HashMap::new();
+        for (key, p) in f.rows("psps", raw.psps) {
+            let e = Entry {
+                map: "psps",
+                key: &key,
+            };
+            let Some(code) = f.keep(&e, e.code("psp_code", &p.psp_code)) else {
+                continue;
+            };
+            let enabled = f.or(
+                &e,
+                e.required("enabled", &p.enabled),
+                Effect::Degraded(DISABLED),
+                false,
+            );
+            psps.insert(key, Psp { code, enabled });
+        }
+        let mut psp_brokers = HashMap::new();
+        for (key, b) in f.rows("pspBrokers", raw.psp_brokers) {
+            let e = Entry {
+                map: "pspBrokers",
+                key: &key,
+            };
+            let Some(code) = f.keep(&e, e.code("broker_psp_code", &b.broker_psp_code)) else {
+                continue;
+            };
+            let enabled = f.or(
+                &e,
+                e.required("enabled", &b.enabled),
+                Effect::Degraded(DISABLED),
+                false,
+            );
+            psp_brokers.insert(
+                key,
+                PspBroker {
+                    code,
+                    enabled,
+                    extended_fault_bean: b.extended_fault_bean.unwrap_or(false),
+                },
+            );
+        }
+        let mut channels = HashMap::new();
+        for (key, c) in f.rows("channels", raw.channels) {
+            let e = Entry {
+                map: "channels",
+                key: &key,
+            };
+            let Some(code) = f.keep(&e, e.code("channel_code", &c.channel_code)) else {
+                continue;
+            };
+            let enabled = f.or(
+                &e,
+                e.required("enabled", &c.enabled),
+                Effect::Degraded(DISABLED),
+                false,
+            );
+            let password = f.or(
+                &e,
+                e.required("password", &c.password)
+                    .map(|p| Some(Secret::new(p))),
+                Effect::Degraded("no caller can authenticate (PPT_AUTENTICAZIONE)"),
+                None,
+            );
+            let broker = f.or(
+                &e,
+                e.required("broker_psp_code", &c.broker_psp_code).map(Some),
+                Effect::Degraded("no broker may use it (PPT_AUTORIZZAZIONE)"),
+                None,
+            );
+            channels.insert(
+                key,
+                Channel {
+                    code,
+                    enabled,
+                    password,
+                    broker,
+                },
+            );
+        }
+        let mut psp_channels = HashSet::new();
+        for (key, t) in f.rows("pspChannelPaymentTypes", raw.psp_channel_payment_types) {
+            let e = Entry {
+                map: "pspChannelPaymentTypes",
+                key: &key,
+            };
+            let pair = e
+                .required("psp_code", &t.psp_code)
+                .and_then(|p| Ok((p, e.required("channel_code", &t.channel_code)?)));
+            if let Some(pair) = f.keep(&e, pair) {
+                psp_channels.insert(pair);
+            }
+        }
+        let mut creditor_institutions = HashMap::new();
+        for (key, c) in f.rows("creditorInstitutions", raw.creditor_institutions) {
+            let e = Entry {
+                map: "creditorInstitutions",
+                key: &key,
+            };
+            let Some(code) = f.keep(
+                &e,
+                e.code("creditor_institution_code", &c.creditor_institution_code),
+            ) else {
+                continue;
+            };
+            let enabled = f.or(
+                &e,
+                e.required("enabled", &c.enabled),
+                Effect::Degraded(DISABLED),
+                false,
+            );
+            creditor_institutions.insert(
+                key,
+                CreditorInstitution {
+                    code,
+                    enabled,
+                    business_name: c.business_name.filter(|s| !s.trim().is_empty()),
+                },
+            );
+        }
+        let mut ci_brokers = HashMap::new();
+        for (key, b) in f.rows(
+            "creditorInstitutionBrokers",
+            raw.creditor_institution_brokers,
+        ) {
+            let e = Entry {
+                map: "creditorInstitutionBrokers",
+                key: &key,
+            };
+            let Some(code) = f.keep(&e, e.code("broker_code", &b.broker_code)) else {
+                continue;
+            };
+            let enabled = f.or(
+                &e,
+                e.required("enabled", &b.enabled),
+                Effect::Degraded(DISABLED),
+                false,
+            );
+            ci_brokers.insert(key, CiBroker { code, enabled });
+        }
+        let mut stations = HashMap::new();
+        for (key, s) in f.rows("stations", raw.stations) {
+            let e = Entry {
+                map: "stations",
+                key: &key,
+            };
+            let Some(code) = f.keep(&e, e.code("station_code", &s.station_code)) else {
+                continue;
+            };
+            let Some(broker) = f.keep(&e, e.required("broker_code", &s.broker_code)) else {
+                continue;
+            };
+            let enabled = f.or(
+                &e,
+                e.required("enabled", &s.enabled),
+                Effect::Degraded(DISABLED),
+                false,
+            );
+            let connection = match e.connection("connection", &s.connection) {
+                Ok(Some(c)) => Ok(c),
+                Ok(None) => {
+                    let p = problem("connection", "required, missing or null");
+                    let why = p.problem.clone();
+                    f.note(&e, p, Effect::Degraded(UNREACHABLE));
+                    Err(format!("connection: {why}"))
+                }
+                Err(p) => {
+                    let why = format!("{}: {}", p.field, p.problem);
+                    f.note(&e, p, Effect::Degraded(UNREACHABLE));
+                    Err(why)
+                }
+            };
+            let connection_mod4 = f.or(
+                &e,
+                e.connection("connection_mod4", &s.connection_mod4),
+                Effect::Degraded("connection_mod4 ignored, connection used"),
+                None,
+            );
+            let proxy = match s.proxy {
+                Some(p) if p.proxy_host.as_deref().is_some_and(|h| !h.is_empty()) => {
+                    match port("proxy.proxy_port", p.proxy_port) {
+                        Ok(port) => Ok(Some(Proxy {
+                            host: p.proxy_host.unwrap_or_default(),
+                            port,
+                            username: p.proxy_username.filter(|u| !u.is_empty()),
+                            password: p.proxy_password.filter(|u| !u.is_empty()).map(Secret::new),
+                        })),
+                        Err(p) => {
+                            let why = format!("{}: {}", p.field, p.problem);
+                            f.note(&e, p, Effect::Degraded(UNREACHABLE));
+                            Err(why)
+                        }
+                    }
+                }
+                _ => Ok(None),
+            };
+            stations.insert(
+                key,
+                Station {
+                    code,
+                    enabled,
+                    broker,
+                    connection,
+                    connection_mod4,
+                    service_path: s.service.and_then(|x| x.path),
+                    pof_path: s.service_pof.and_then(|x| x.path),
+                    mod4_path: s.service_mod4.and_then(|x| x.path),
+                    proxy,
+                    version: s.version.unwrap_or(2),
+                    primitive_version: s.primitive_version.unwrap_or(1),
+                },
+            );
+        }
+        let mut station_cis = HashMap::new();
+        for (key, s) in f.rows(
+            "creditorInstitutionStations",
+            raw.creditor_institution_stations,
+        ) {
+            let e = Entry {
+                map: "creditorInstitutionStations",
+                key: &key,
+            };
+            let pair = e
+                .required("creditor_institution_code", &s.creditor_institution_code)
+                .and_then(|ci| Ok((ci, e.required("station_code", &s.station_code)?)));
+            let Some((ci, station)) = f.keep(&e, pair) else {
+                continue;
+            };
+            let mod4 = f.or(
+                &e,
+                e.required("mod4", &s.mod4),
+                Effect::Degraded("not enabled for model 4"),
+                false,
+            );
+            let entry = StationCi {
+                ci: ci.clone(),
+                station: station.clone(),
+                mod4,
+                spontaneous_payment: s.spontaneous_payment.unwrap_or(false),
+            };
+            // Several rows (one per aux digit / segregation code) may join the same pair; the pair
+            // is usable for modello 4 if any of them says so.
+            station_cis
+                .entry((ci, station))
+                .and_modify(|old: &mut StationCi| {
+                    old.mod4 |= entry.mod4;
+                    old.spontaneous_payment |= entry.spontaneous_payment;
+                })
+                .or_insert(entry);
+        }
+        let mut services = HashMap::new();
+        // Document order, and the services the catalog cannot carry.
+        let mut service_order = Vec::new();
+        let mut unlisted = HashSet::new();
+        for (key, s) in f.rows("cdsServices", raw.cds_services) {
+            let e = Entry {
+                map: "cdsServices",
+                key: &key,
+            };
+            let id = e
+                .code("id", &s.id)
+                .and_then(|id| check_len("id", &id, 5, 5).map(|()| id));
+            let Some(id) = f.keep(&e, id) else { continue };
+            let Some(version) = f.keep(&e, e.required("version", &s.version)) else {
+                continue;
+            };
+            // The service data are checked against this schema: without it, no request can be.
+            let Some(reference_xsd) = f.keep(&e, e.text("reference_xsd", &s.reference_xsd, 1, 35))
+            else {
+                continue;
+            };
+            let description = f.or(
+                &e,
+                e.text("description", &s.description, 1, 70).map(Some),
+                Effect::Unlisted,
+                None,
+            );
+            let category = s.category.filter(|c| !c.is_empty());
+            let category = match category {
+                Some(c) => match check_len("category", &c, 1, 35) {
+                    Ok(()) => Some(c),
+                    Err(p) => {
+                        f.note(&e, p, Effect::Unlisted);
+                        unlisted.insert(id.clone());
+                        None
+                    }
+                },
+                None => None,
+            };
+            if description.is_none() {
+                unlisted.insert(id.clone());
+            }
+            service_order.push(key.clone());
+            services.insert(
+                key,
+                Service {
+                    id,
+                    description,
+                    reference_xsd,
+                    version,
+                    category,
+                },
+            );
+        }
+        let mut ec_names: HashMap<String, String> = HashMap::new();
+        for (key, s) in f.rows("cdsSubjects", raw.cds_subjects) {
+            let e = Entry {
+                map: "cdsSubjects",
+                key: &key,
+            };
+            let Some(code) = f.keep(
+                &e,
+                e.code("creditor_institution_code", &s.creditor_institution_code),
+            ) else {
+                continue;
+            };
+            if let Some(d) = s.creditor_institution_description.filter(|d| !d.is_empty()) {
+                if let Err(p) = check_len("creditor_institution_description", &d, 1, 70) {
+                    f.note(
+                        &e,
+                        p,
+                        Effect::Degraded("cut to 70 characters in the catalog"),
+                    );
+                }
+                ec_names.insert(code, truncate_chars(&d, 70));
+            }
+        }
+        let mut subject_services = HashMap::new();
+        let mut association_order = Vec::new();
+        for (key, s) in f.rows("cdsSubjectServices", raw.cds_subject_services) {
+            let e = Entry {
+                map: "cdsSubjectServices",
+                key: &key,
+            };
+            let id = e
+                .code("subject_service_id", &s.subject_service_id)
+                .and_then(|id| check_len("subject_service_id", &id, 5, 5).map(|()| id));
+            let Some(id) = f.keep(&e, id) else { continue };
+            let Some(subject) = f.keep(&e, e.text("subject", &s.subject, 1, 35)) else {
+                continue;
+            };
+            let Some(service) = f.keep(&e, e.required("service", &s.service)) else {
+                continue;
+            };
+            let start = e
+                .timestamp("start_date", &s.start_date)
+                .and_then(|t| t.ok_or_else(|| problem("start_date", "required, missing or null")));
+            let end = e.timestamp("end_date", &s.end_date);
+            // Without a readable validity the association is never active (the Node compares
+            // dates it does not have as false).
+            let (start, end) = match (start, end) {
+                (Ok(start), Ok(end)) => (Some(start), end),
+                (Err(p), _) | (_, Err(p)) => {
+                    f.note(&e, p, Effect::Degraded(NEVER_ACTIVE));
+                    (None, None)
+                }
+            };
+            let fee = f.or(
+                &e,
+                e.required("fee", &s.fee).map(Some),
+                Effect::Unlisted,
+                None,
+            );
+            association_order.push(key.clone());
+            subject_services.insert(
+                key,
+                SubjectService {
+                    id,
+                    subject,
+                    service,
+                    start,
+                    end,
+                    fee,
+                    station: s.station_code.filter(|c| !c.is_empty()),
+                    description: s.service_description.filter(|c| !c.is_empty()),
+                },
+            );
+        }
+        let mut associations: HashMap<(String, String), Vec<String>> = HashMap::new();
+        for ss in subject_services.values() {
+            associations
+                .entry((ss.subject.clone(), ss.service.clone()))
+                .or_default()
+                .push(ss.id.clone());
+        }
+        for ids in associations.values_mut() {
+            ids.sort();
+        }
+        let mut ibans: HashMap<String, Vec<Iban>> = HashMap::new();
+        for (key, i) in f.rows("ibans", raw.ibans) {
+            let e = Entry {
+                map: "ibans",
+                key: &key,
+            };
+            let row = e.required("iban", &i.iban).and_then(|iban| {
+                let ci = e.required("creditor_institution_code", &i.creditor_institution_code)?;
+                let valid_from = e.timestamp("validity_date", &i.validity_date)?;
+                Ok((ci, Iban { iban, valid_from }))
+            });
+            if let Some((ci, iban)) = f.keep(&e, row) {
+                ibans.entry(ci).or_default().push(iban);
+            }
+        }
+        for list in ibans.values_mut() {
+            list.sort_by(|a, b| a.iban.cmp(&b.iban));
+        }
+        for (code, ci) in &creditor_institutions {
+            if let Some(name) = &ci.business_name {
+                ec_names.entry(code.clone()).or_insert_with(|| name.clone());
+            }
+        }
+        let mut sorted_services: Vec<&String> = services.keys().collect();
+        sorted_services.sort();
+        let v1_services: Vec<&String> = service_order
+            .iter()
+            .filter(|k| services.get(*k).is_some_and(|s| s.version == 1))
+            .collect();
+        let catalog = Catalog::project(
+            &Sources {
+                services: &services,
+                ec_names: &ec_names,
+                unlisted: &unlisted,
+            },
+            sorted_services,
+            subject_services.values(),
+            v1_services,
+            association_order
+                .iter()
+                .filter_map(|k| subject_services.get(k)),
+        );
+        Snapshot {
+            version: raw.version.unwrap_or_default(),
+            psps,
+            psp_brokers,
+            channels,
+            psp_channels,
+            creditor_institutions,
+            ci_brokers,
+            stations,
+            station_cis,
+            services,
+            subject_services,
+            associations,
+            ibans,
+            ec_names,
+            catalog,
+            findings: f.0,
+        }
+    }
+}
