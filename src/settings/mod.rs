@@ -8,6 +8,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub mod defaults;
+#[cfg(test)]
+mod doc_check;
 mod raw;
 mod restart;
 #[cfg(test)]
