@@ -14,7 +14,7 @@ use crate::observe::Metrics;
 use crate::pipeline::Admission;
 use crate::pki::FileStamps;
 use crate::registry::{self, LoadError, Snapshot};
-use crate::settings::{ServiceDataMode, Settings, SettingsError};
+use crate::settings::{keep_restart_only, ServiceDataMode, Settings, SettingsError};
 use crate::transport::tls::{TlsServer, TlsSetupError};
 use crate::upstream::{ClientSetupError, EcClients};
 use crate::xsd::{CompileError, Contract};
@@ -254,108 +254,6 @@ impl Gateway {
     }
 }
 
-/// Puts back into `new` the old values of the settings that only take effect at start
-/// (listeners, TLS material, registry source, schemas, logging, sizes fixed when the listener
-/// starts) and names those that differed, in this order.
-fn keep_restart_only(old: &Settings, new: &mut Settings) -> Vec<&'static str> {
-    let mut changed = Vec::new();
-    let mut keep = |key: &'static str, differs: bool| {
-        if differs && changed.last() != Some(&key) {
-            changed.push(key);
-        }
-    };
-    // Types without `PartialEq` are compared through their (complete) `Debug` form.
-    fn same_debug<T: std::fmt::Debug>(a: &T, b: &T) -> bool {
-        format!("{a:?}") == format!("{b:?}")
-    }
-    keep(
-        "listen",
-        restore(&mut new.listen, &old.listen, PartialEq::eq),
-    );
-    keep(
-        "tls / plain_http",
-        restore(&mut new.tls, &old.tls, same_debug),
-    );
-    keep(
-        "registry",
-        restore(&mut new.registry, &old.registry, PartialEq::eq),
-    );
-    keep(
-        "registry_url",
-        restore(&mut new.registry_url, &old.registry_url, same_debug),
-    );
-    keep(
-        "registry_poll_interval_ms",
-        restore(
-            &mut new.registry_poll_interval,
-            &old.registry_poll_interval,
-            PartialEq::eq,
-        ),
-    );
-    keep(
-        "service_schema_dir",
-        restore(
-            &mut new.service_schema_dir,
-            &old.service_schema_dir,
-            PartialEq::eq,
-        ),
-    );
-    keep(
-        "validation.dati_specifici_servizio",
-        restore(&mut new.service_data, &old.service_data, PartialEq::eq),
-    );
-    let ec_tls = "ec TLS (ca_file, cert_file, key_file, crl_files, system_roots)";
-    keep(ec_tls, restore(&mut new.ec.tls, &old.ec.tls, PartialEq::eq));
-    keep(
-        ec_tls,
-        restore(&mut new.ec.station_tls, &old.ec.station_tls, PartialEq::eq),
-    );
-    keep(
-        "ec.connect_timeout_ms",
-        restore(
-            &mut new.ec.connect_timeout,
-            &old.ec.connect_timeout,
-            PartialEq::eq,
-        ),
-    );
-    keep(
-        "limits.max_connections",
-        restore(
-            &mut new.limits.max_connections,
-            &old.limits.max_connections,
-            PartialEq::eq,
-        ),
-    );
-    keep(
-        "admin.listen",
-        restore(&mut new.admin_listen, &old.admin_listen, PartialEq::eq),
-    );
-    keep(
-        "log",
-        restore(&mut new.log_format, &old.log_format, PartialEq::eq),
-    );
-    keep(
-        "log",
-        restore(&mut new.log_level, &old.log_level, PartialEq::eq),
-    );
-    keep(
-        "tls_reload_interval_ms",
-        restore(
-            &mut new.tls_reload_interval,
-            &old.tls_reload_interval,
-            PartialEq::eq,
-        ),
-    );
-    changed
-}
-
-/// Sets `new` back to `old`; whether they differed.
-fn restore<T: Clone>(new: &mut T, old: &T, same: impl Fn(&T, &T) -> bool) -> bool {
-    let differs = !same(new, old);
-    new.clone_from(old);
-    differs
-}
-
 /// One warning per registry entry left out or kept with an unusable part (once per load).
 pub fn log_findings(snapshot: &Snapshot) {
     for f in &snapshot.findings {
@@ -401,45 +299,4 @@ pub fn load_live(settings: &Settings, bytes: Option<&[u8]>) -> Result<Live, Star
 fn release_free_memory() {
     // SAFETY: `mi_collect` only walks the allocator's own free lists; it takes no pointer.
     unsafe { libmimalloc_sys::mi_collect(true) }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn settings(extra: &str) -> Settings {
-        Settings::from_toml(
-            &format!("plain_http = true\nregistry = \"r.json\"\n{extra}"),
-            Path::new("/etc/sanp"),
-            "t",
-        )
-        .expect("valid settings")
-    }
-
-    #[test]
-    fn restart_only_keys_keep_their_old_values_and_are_named_once() {
-        let old = settings("[log]\nlevel = \"info\"\n");
-        let mut new = settings(
-            "public_url = \"https://gw.example\"\n[ec]\ntimeout_ms = 1500\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n[admin]\nlisten = \"127.0.0.1:9999\"\n[log]\nlevel = \"debug\"\nformat = \"json\"\n",
-        );
-        let changed = keep_restart_only(&old, &mut new);
-        assert_eq!(
-            changed,
-            [
-                "ec TLS (ca_file, cert_file, key_file, crl_files, system_roots)",
-                "admin.listen",
-                "log"
-            ]
-        );
-        assert_eq!(new.ec.tls, old.ec.tls);
-        assert_eq!(new.admin_listen, old.admin_listen);
-        assert_eq!(
-            (new.log_level.as_str(), new.log_format),
-            ("info", old.log_format)
-        );
-        // Live keys keep their new values.
-        assert_eq!(new.ec.timeout, std::time::Duration::from_millis(1500));
-        assert_eq!(new.public_url.as_deref(), Some("https://gw.example"));
-        assert!(keep_restart_only(&old, &mut settings("")).is_empty());
-    }
 }

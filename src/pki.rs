@@ -1,5 +1,6 @@
 //! PEM material beside the pipeline: certificates, keys, CRLs and roots for both TLS sides, the
-//! identity of a client certificate, and change detection for reloading files.
+//! identity of a client certificate (and the forms fingerprints, serials and DNs compare in), and
+//! change detection for reloading files.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -8,8 +9,6 @@ use std::time::SystemTime;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use rustls::RootCertStore;
-
-use crate::settings::{normalize_dn, normalize_serial};
 
 /// A PEM file that cannot be used. Key material is never part of the message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -161,4 +160,50 @@ impl FileStamps {
     pub fn refreshed(&self) -> Self {
         Self::of(self.0.iter().map(|(p, _)| p.as_path()))
     }
+}
+
+/// `AB:CD:…` or `abcd…` (64 hex digits) → 32 bytes.
+pub fn parse_fingerprint(s: &str) -> Result<[u8; 32], String> {
+    let hex: String = s
+        .trim()
+        .trim_start_matches("sha256:")
+        .chars()
+        .filter(|c| *c != ':')
+        .collect();
+    if hex.len() != 64 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "{s:?} is not a SHA-256 fingerprint (64 hex digits)"
+        ));
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|e| e.to_string())?;
+    }
+    Ok(out)
+}
+
+/// Serial numbers compare as lower-case hex without separators or leading zeros.
+pub fn normalize_serial(s: &str) -> String {
+    let hex: String = s
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    let trimmed = hex.trim_start_matches('0');
+    if trimmed.is_empty() {
+        "0".into()
+    } else {
+        trimmed.into()
+    }
+}
+
+/// Distinguished names compare without blanks around `,` and `=`.
+pub fn normalize_dn(s: &str) -> String {
+    s.split(',')
+        .map(|rdn| {
+            let (k, v) = rdn.split_once('=').unwrap_or((rdn, ""));
+            format!("{}={}", k.trim(), v.trim())
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }

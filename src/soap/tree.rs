@@ -17,14 +17,17 @@ pub struct Limits {
     pub max_text_bytes: usize,
 }
 
+/// The settings' defaults (`limits.max_xml_*`), so code and tests without settings read documents
+/// exactly as a gateway with default settings does.
 impl Default for Limits {
     fn default() -> Self {
+        use crate::settings::defaults as d;
         Self {
-            max_depth: 64,
-            max_elements: 20_000,
-            max_attributes: 64,
-            max_name_bytes: 512,
-            max_text_bytes: 4 * 1024 * 1024,
+            max_depth: d::DEFAULT_MAX_XML_DEPTH,
+            max_elements: d::DEFAULT_MAX_XML_ELEMENTS,
+            max_attributes: d::DEFAULT_MAX_XML_ATTRIBUTES,
+            max_name_bytes: d::DEFAULT_MAX_XML_NAME_BYTES,
+            max_text_bytes: d::DEFAULT_MAX_XML_TEXT_BYTES,
         }
     }
 }
