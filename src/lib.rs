@@ -20,6 +20,7 @@
 pub mod app;
 pub mod catalog;
 pub mod checks;
+pub mod error;
 pub mod message;
 pub mod observe;
 pub mod pipeline;

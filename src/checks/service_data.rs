@@ -91,13 +91,13 @@ impl ServiceSchemas {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ServiceDataError {
     #[error("datiSpecificiServizio is not base64: {0}")]
-    NotBase64(String),
+    NotBase64(base64::DecodeError),
     #[error("datiSpecificiServizio is not UTF-8 XML")]
     NotUtf8,
     #[error("datiSpecificiServizio is not readable XML: {0}")]
     NotXml(soap::XmlError),
     #[error("datiSpecificiServizio does not match {xsd}: {detail}")]
-    Invalid { xsd: String, detail: String },
+    Invalid { xsd: String, detail: xsd::Invalid },
     #[error("no compiled schema for {0}")]
     NoSchema(String),
 }
@@ -121,7 +121,7 @@ pub fn check_service_data(
     };
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(&compact)
-        .map_err(|e| ServiceDataError::NotBase64(e.to_string()))?;
+        .map_err(ServiceDataError::NotBase64)?;
     let xml = std::str::from_utf8(&bytes).map_err(|_| ServiceDataError::NotUtf8)?;
     // The same screen as the envelope: no DTDs, entities or unbounded nesting in nested documents.
     soap::tree::parse(xml.as_bytes(), limits).map_err(ServiceDataError::NotXml)?;
@@ -132,6 +132,6 @@ pub fn check_service_data(
         .validate(xml.as_bytes())
         .map_err(|e| ServiceDataError::Invalid {
             xsd: reference_xsd.to_owned(),
-            detail: e.to_string(),
+            detail: e,
         })
 }

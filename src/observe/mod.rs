@@ -2,8 +2,10 @@
 
 pub mod admin;
 mod format;
+pub mod labels;
 mod metrics;
 pub mod output;
+pub mod redact;
 
 pub use metrics::{Metrics, ReasonLabel, RequestLabels};
 

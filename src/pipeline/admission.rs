@@ -23,17 +23,6 @@ pub enum OverloadError {
     StationBusy { station: String, limit: usize },
 }
 
-impl OverloadError {
-    /// A fixed name for counters.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            OverloadError::InFlight { .. } => "in_flight",
-            OverloadError::PspRate { .. } => "psp_rate",
-            OverloadError::StationBusy { .. } => "station_busy",
-        }
-    }
-}
-
 /// Holds one unit of a counter; gives it back when dropped (and wakes one waiter, if any).
 #[derive(Debug)]
 pub struct Slot {

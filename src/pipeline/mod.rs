@@ -16,11 +16,12 @@ pub use admission::{Admission, OverloadError, Slot};
 use crate::app::Gateway;
 use crate::catalog;
 use crate::checks;
+use crate::error::{Failure, RouterError, SyntaxError};
 use crate::message::{
     Caller, CatalogV1Request, CatalogV2Request, DemandRequest, NumeroAvvisoRequest, Operation,
 };
 use crate::pki::ClientIdentity;
-use crate::respond::{Failure, FaultCode, RouterError, SyntaxError};
+use crate::respond::FaultCode;
 use crate::soap::{self, Envelope};
 use crate::transport::router;
 use request::{Facts, Request, Success};

@@ -8,9 +8,10 @@ use bytes::Bytes;
 use super::{now, OverloadError, Reply};
 use crate::app::{Gateway, Live};
 use crate::checks::{self, NoticePermit, Primitive};
+use crate::error::{Failure, SyntaxError};
 use crate::message::{Caller, Operation};
 use crate::pki::ClientIdentity;
-use crate::respond::{self, fault_bean, Failure, FaultBean, SyntaxError};
+use crate::respond::{self, fault_bean, FaultBean};
 use crate::settings::{ServiceDataMode, Settings};
 use crate::soap::{self, Element, Envelope};
 use crate::upstream::{
@@ -95,7 +96,7 @@ impl Request<'_> {
     }
 
     pub(super) fn shed(&self, e: OverloadError) -> Failure {
-        self.gw.metrics.shed(e.reason());
+        self.gw.metrics.shed(crate::observe::labels::overload(&e));
         Failure::Overload(e)
     }
 

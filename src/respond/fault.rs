@@ -1,15 +1,19 @@
-//! The one place where errors become faults: business fault beans and router SOAP Faults.
+//! The one place where errors become faults: business fault beans and router SOAP Faults, and
+//! every text that goes on the wire with them.
 //!
 //! Both mappings are exhaustive matches without a catch-all arm, so a new error variant does not
-//! compile until someone decides which `PPT_*` code (or HTTP status) it gets.
+//! compile until someone decides which `PPT_*` code (or HTTP status) it gets. No description here
+//! pastes another module's `Display` (those are log texts): rewording a log line cannot change an
+//! answer.
 
 use http::StatusCode;
 
 use crate::checks::{CheckError, ServiceDataError};
-use crate::message::MissingField;
+use crate::error::{Failure, RouterError, SyntaxError};
 use crate::pipeline::OverloadError;
 use crate::soap::{CharsetError, ShapeError, SoapFault, XmlError};
-use crate::upstream::{EcFault, UpstreamError};
+use crate::upstream::bridge::Untranslatable;
+use crate::upstream::{AnswerDefect, UpstreamError};
 use crate::xsd;
 
 /// `id` of every fault the gateway raises itself.
@@ -128,79 +132,6 @@ pub struct FaultBean {
     pub original: Option<Original>,
 }
 
-/// A syntax problem of a PSP request (all of them are the Node's `PPT_SINTASSI_EXTRAXSD`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SyntaxError {
-    #[error("{0}")]
-    Shape(ShapeError),
-    #[error("{0}")]
-    Schema(xsd::Invalid),
-    #[error("{0}")]
-    Missing(MissingField),
-    /// A base64 field that is empty (or blank): the Node's schema refuses it, libxml2's accepts it.
-    #[error("{0} is empty")]
-    EmptyBase64(&'static str),
-}
-
-/// Every way a business operation can end in KO.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Failure {
-    #[error("syntax: {0}")]
-    Syntax(SyntaxError),
-    #[error("check: {0}")]
-    Check(CheckError),
-    #[error("service data: {0}")]
-    ServiceData(ServiceDataError),
-    #[error("station {station}: {error}")]
-    Upstream {
-        station: String,
-        error: UpstreamError,
-    },
-    #[error("EC {ec_domain} answered KO {}", .fault.code)]
-    Ec { ec_domain: String, fault: EcFault },
-    #[error("overload: {0}")]
-    Overload(OverloadError),
-}
-
-impl Failure {
-    /// The failure as it may be logged: the citizen's service data (and validator messages that
-    /// quote them) never reach the logs.
-    pub fn for_log(&self) -> String {
-        match self {
-            Failure::ServiceData(ServiceDataError::Invalid { xsd, .. }) => {
-                format!("service data: datiSpecificiServizio does not match {xsd}")
-            }
-            Failure::ServiceData(ServiceDataError::NotXml(e)) => {
-                format!(
-                    "service data: datiSpecificiServizio is not readable XML ({})",
-                    e.class()
-                )
-            }
-            // Validator messages quote the offending value: not for passwords and service data.
-            Failure::Syntax(SyntaxError::Schema(invalid)) => match &invalid.first().path {
-                Some(path)
-                    if path.ends_with("/password") || path.ends_with("/datiSpecificiServizio") =>
-                {
-                    format!("syntax: schema violation at [{path}] (value not logged)")
-                }
-                Some(_) | None => self.to_string(),
-            },
-            Failure::ServiceData(
-                ServiceDataError::NotBase64(_)
-                | ServiceDataError::NotUtf8
-                | ServiceDataError::NoSchema(_),
-            )
-            | Failure::Syntax(
-                SyntaxError::Shape(_) | SyntaxError::Missing(_) | SyntaxError::EmptyBase64(_),
-            )
-            | Failure::Check(_)
-            | Failure::Upstream { .. }
-            | Failure::Ec { .. }
-            | Failure::Overload(_) => self.to_string(),
-        }
-    }
-}
-
 fn node(code: FaultCode, description: impl Into<String>) -> FaultBean {
     FaultBean {
         code,
@@ -228,8 +159,11 @@ fn syntax_description(e: &SyntaxError) -> String {
         SyntaxError::Shape(ShapeError::WrongPayload { expected, found }) => {
             format!("Errore validazione XML [Envelope/Body] - trovato {found}, atteso {expected}")
         }
-        SyntaxError::Schema(invalid) => format!("Errore validazione XML {invalid}"),
-        SyntaxError::Missing(m) => format!("Errore validazione XML - {m}"),
+        SyntaxError::Schema(invalid) => format!("Errore validazione XML {}", invalid_text(invalid)),
+        SyntaxError::Missing(m) => format!(
+            "Errore validazione XML - field {} missing after schema validation",
+            m.0
+        ),
         SyntaxError::EmptyBase64(field) => {
             format!("Errore validazione XML [{field}] - valore base64Binary vuoto")
         }
@@ -244,7 +178,7 @@ pub fn fault_bean(failure: &Failure, extended: bool) -> FaultBean {
         Failure::Check(e) => check_bean(e),
         Failure::ServiceData(e) => node(
             FaultCode::SintassiXsd,
-            format!("Errore validazione XML {e}"),
+            format!("Errore validazione XML {}", service_data_text(e)),
         ),
         Failure::Upstream { station, error } => upstream_bean(station, error),
         Failure::Ec { ec_domain, fault } => {
@@ -372,53 +306,126 @@ fn upstream_bean(station: &str, e: &UpstreamError) -> FaultBean {
         ),
         UpstreamError::BadAnswer(defect) => node(
             F::StazioneIntPaErroreResponse,
-            format!("Stazione {station}: risposta non valida: {defect}"),
+            format!(
+                "Stazione {station}: risposta non valida: {}",
+                defect_text(defect)
+            ),
         ),
         UpstreamError::Untranslatable(why) => node(
             F::StazioneIntPaErroreResponse,
-            format!("Stazione {station}: risposta non traducibile: {why}"),
+            format!(
+                "Stazione {station}: risposta non traducibile: {}",
+                untranslatable_text(why)
+            ),
         ),
     }
 }
 
-/// Failures of the router itself, before any operation runs (interfaces.md §7.2–7.3).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RouterError {
-    #[error("unreadable XML: {0}")]
-    Unreadable(XmlError),
-    #[error("{0}")]
-    Charset(CharsetError),
-    #[error("no operation in SOAPAction or Body")]
-    NoOperation,
-    #[error("unknown SOAPAction {0:?}")]
-    UnknownAction(String),
-    #[error("body larger than {0} bytes")]
-    TooLarge(usize),
-    #[error("cannot read the request body: {0}")]
-    BodyRead(String),
-    #[error("request body not received in time")]
-    BodyTimeout,
-    /// A method other than POST (or GET/HEAD of a published contract); `allow` is what the target
-    /// accepts, for the `Allow` header.
-    #[error("method {method} not allowed (allowed: {allow})")]
-    MethodNotAllowed { method: String, allow: &'static str },
+/// A validator's first problem: `[path] - message` (libxml2's own message, as the Node reports
+/// Xerces' first).
+fn invalid_text(invalid: &xsd::Invalid) -> String {
+    let i = invalid.first();
+    match &i.path {
+        Some(p) => format!("[{p}] - {}", i.message),
+        None => i.message.clone(),
+    }
 }
 
-impl RouterError {
-    /// A fixed name for the refusal, for counters.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            RouterError::Unreadable(e) => e.class(),
-            RouterError::Charset(CharsetError::Undecodable(_)) => "charset",
-            RouterError::Charset(CharsetError::Unsupported(_)) => "unsupported_charset",
-            RouterError::Charset(CharsetError::Mismatch { .. }) => "charset_mismatch",
-            RouterError::NoOperation => "no_operation",
-            RouterError::UnknownAction(_) => "unknown_action",
-            RouterError::TooLarge(_) => "too_large",
-            RouterError::BodyRead(_) => "body_read",
-            RouterError::BodyTimeout => "body_timeout",
-            RouterError::MethodNotAllowed { .. } => "method_not_allowed",
+fn service_data_text(e: &ServiceDataError) -> String {
+    match e {
+        ServiceDataError::NotBase64(b) => format!("datiSpecificiServizio is not base64: {b}"),
+        ServiceDataError::NotUtf8 => "datiSpecificiServizio is not UTF-8 XML".into(),
+        ServiceDataError::NotXml(x) => {
+            format!("datiSpecificiServizio is not readable XML: {}", xml_text(x))
         }
+        ServiceDataError::Invalid { xsd, detail } => format!(
+            "datiSpecificiServizio does not match {xsd}: {}",
+            invalid_text(detail)
+        ),
+        ServiceDataError::NoSchema(xsd) => format!("no compiled schema for {xsd}"),
+    }
+}
+
+fn xml_text(e: &XmlError) -> String {
+    match e {
+        XmlError::Malformed(m) => format!("not well-formed XML: {m}"),
+        XmlError::Empty => "no root element".into(),
+        XmlError::Doctype => "a DOCTYPE declaration is not allowed".into(),
+        XmlError::ProcessingInstruction => {
+            "processing instruction other than the XML declaration".into()
+        }
+        XmlError::UndefinedEntity(n) => format!("reference to undeclared entity &{n};"),
+        XmlError::UndeclaredPrefix(p) => format!("undeclared namespace prefix {p}"),
+        XmlError::TooDeep(n) => format!("elements nested deeper than {n}"),
+        XmlError::TooManyElements(n) => format!("more than {n} elements"),
+        XmlError::TooManyAttributes(n) => format!("more than {n} attributes on one element"),
+        XmlError::NameTooLong(n) => format!("a name longer than {n} bytes"),
+        XmlError::TextTooLong(n) => format!("text longer than {n} bytes"),
+        XmlError::ContentAfterRoot => "content after the root element".into(),
+        XmlError::Unclosed => "unexpected end of document inside an element".into(),
+        XmlError::InvalidChar(c) => format!("character U+{c:04X} is not allowed in XML 1.0"),
+    }
+}
+
+fn charset_text(e: &CharsetError) -> String {
+    match e {
+        CharsetError::Undecodable(c) => format!("body is not valid {c}"),
+        CharsetError::Unsupported(c) => format!("unsupported charset {c}"),
+        CharsetError::Mismatch {
+            declared,
+            transport,
+        } => format!("XML declaration says {declared}, Content-Type says {transport}"),
+    }
+}
+
+fn shape_text(e: &ShapeError) -> String {
+    match e {
+        ShapeError::NotSoap11 { found } => {
+            format!("the root element is {found}, not a SOAP 1.1 Envelope")
+        }
+        ShapeError::NoBody => "the envelope has no Body".into(),
+        ShapeError::EmptyBody => "the Body is empty".into(),
+        ShapeError::SeveralPayloads => "the Body carries more than one element".into(),
+        ShapeError::WrongPayload { expected, found } => {
+            format!("the Body carries {found}, expected {expected}")
+        }
+    }
+}
+
+/// What is wrong with an EC answer, as the PSP reads it.
+fn defect_text(d: &AnswerDefect) -> String {
+    match d {
+        AnswerDefect::NotXml(x) => format!("not readable XML: {}", xml_text(x)),
+        AnswerDefect::Charset(c) => format!("not readable text: {}", charset_text(c)),
+        AnswerDefect::Shape(s) => shape_text(s),
+        AnswerDefect::Schema(i) => format!("schema violation {}", invalid_text(i)),
+        AnswerDefect::OkWithFault => "outcome OK with a fault".into(),
+        AnswerDefect::KoWithoutFault => "outcome KO without a fault".into(),
+        AnswerDefect::OkMissing(what) => format!("outcome OK without {what}"),
+        AnswerDefect::UnknownOutcome(o) => format!("outcome {o:?} is neither OK nor KO"),
+    }
+}
+
+fn untranslatable_text(u: &Untranslatable) -> String {
+    match u {
+        Untranslatable::NoticeNumber {
+            aux,
+            application_code,
+            iuv_digits,
+        } => format!(
+            "auxDigit {aux}, applicationCode {}, IUV of {iuv_digits} digits do not form an 18-digit notice number",
+            application_code.as_deref().unwrap_or("-")
+        ),
+        Untranslatable::NoticeNumberLength(n) => format!("notice number {n:?} is not 18 digits"),
+        Untranslatable::AuxDigit(d) => format!("aux digit {d} has no legacy notice form"),
+        Untranslatable::EcCode(ec) => format!("EC code {ec:?} is not an 11-digit fiscal code"),
+        Untranslatable::ZeroAmount(a) => {
+            format!("amount {a} is zero: paDemandPaymentNotice needs a non-zero amount")
+        }
+        Untranslatable::AmountOption(o) => format!(
+            "amount option {o} cannot be represented: the legacy answer carries one fixed amount"
+        ),
+        Untranslatable::NoIban(ec) => format!("no valid IBAN for EC {ec} in the registry (ibans)"),
     }
 }
 

@@ -6,9 +6,7 @@ pub mod fault;
 pub mod legacy;
 
 pub use catalog::CATALOG_V2_ELEMENT;
-pub use fault::{
-    fault_bean, router_fault, Failure, FaultBean, FaultCode, RouterError, SyntaxError,
-};
+pub use fault::{fault_bean, router_fault, FaultBean, FaultCode};
 
 use crate::soap::write::XmlOut;
 

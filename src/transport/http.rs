@@ -10,10 +10,12 @@ use hyper::body::Incoming;
 
 use super::wsdl;
 use crate::app::Gateway;
+use crate::error::RouterError;
 use crate::observe::RequestLabels;
+use crate::observe::{labels, redact};
 use crate::pipeline::{self, Reply};
 use crate::pki::ClientIdentity;
-use crate::respond::{router_fault, RouterError};
+use crate::respond::router_fault;
 use crate::soap::charset;
 
 pub type Body = Full<Bytes>;
@@ -146,7 +148,7 @@ fn refused(
     request_id: &str,
     elapsed_ms: f64,
 ) -> Response<Body> {
-    gw.metrics.router_refused(e.reason());
+    gw.metrics.router_refused(labels::router(e));
     let (status, fault) = router_fault(e);
     tracing::info!(
         request_id,
@@ -154,7 +156,7 @@ fn refused(
         soap_action = soap_action.unwrap_or(""),
         status = status.as_u16(),
         fault = fault.string,
-        reason = e.reason(),
+        reason = labels::router(e),
         error = %e,
         elapsed_ms,
         "request refused by the router"
@@ -181,7 +183,7 @@ fn log_reply(reply: &Reply, path: &str, request_id: &str, elapsed_ms: f64) {
     let cause = reply
         .failure
         .as_ref()
-        .map(|f| f.for_log())
+        .map(redact::failure)
         .unwrap_or_default();
     tracing::info!(
         request_id,

@@ -2,8 +2,8 @@
 
 use std::borrow::Cow;
 
+use crate::error::RouterError;
 use crate::message::Operation;
-use crate::respond::RouterError;
 use crate::soap::Envelope;
 
 /// The SOAPAction header as the Node reads it: every double quote removed, blanks trimmed;

@@ -12,8 +12,32 @@ use crate::message::PAY_I_NS;
 use crate::registry::Snapshot;
 use crate::soap::Element;
 
-/// Why an answer cannot be carried by the other operation.
-pub type Untranslatable = String;
+/// Why an answer cannot be carried by the other operation (log text here; the wire text is
+/// `respond::fault`'s).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Untranslatable {
+    #[error(
+        "auxDigit {aux}, applicationCode {}, IUV of {iuv_digits} digits do not form an 18-digit notice number",
+        application_code.as_deref().unwrap_or("-")
+    )]
+    NoticeNumber {
+        aux: String,
+        application_code: Option<String>,
+        iuv_digits: usize,
+    },
+    #[error("notice number {0:?} is not 18 digits")]
+    NoticeNumberLength(String),
+    #[error("aux digit {0} has no legacy notice form")]
+    AuxDigit(String),
+    #[error("EC code {0:?} is not an 11-digit fiscal code")]
+    EcCode(String),
+    #[error("amount {0} is zero: paDemandPaymentNotice needs a non-zero amount")]
+    ZeroAmount(String),
+    #[error("amount option {0} cannot be represented: the legacy answer carries one fixed amount")]
+    AmountOption(String),
+    #[error("no valid IBAN for EC {0} in the registry (ibans)")]
+    NoIban(String),
+}
 
 /// `auxDigit` + `applicationCode` + `IUV` → 18-digit notice number.
 pub fn notice_number(
@@ -25,23 +49,23 @@ pub fn notice_number(
     match (aux, application_code) {
         ("0", Some(app)) if digits(app, 2) && digits(iuv, 15) => Ok(format!("0{app}{iuv}")),
         ("1" | "2" | "3", None) if digits(iuv, 17) => Ok(format!("{aux}{iuv}")),
-        _ => Err(format!(
-            "auxDigit {aux}, applicationCode {}, IUV of {} digits do not form an 18-digit notice number",
-            application_code.unwrap_or("-"),
-            iuv.len()
-        )),
+        _ => Err(Untranslatable::NoticeNumber {
+            aux: aux.to_owned(),
+            application_code: application_code.map(str::to_owned),
+            iuv_digits: iuv.len(),
+        }),
     }
 }
 
 /// 18-digit notice number → (`auxDigit`, `applicationCode`, `IUV`).
 pub fn split_notice_number(n: &str) -> Result<(String, Option<String>, String), Untranslatable> {
     if n.len() != 18 || !n.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("notice number {n:?} is not 18 digits"));
+        return Err(Untranslatable::NoticeNumberLength(n.to_owned()));
     }
     match &n[..1] {
         "0" => Ok(("0".into(), Some(n[1..3].into()), n[3..].into())),
         "1" | "2" | "3" => Ok((n[..1].into(), None, n[1..].into())),
-        other => Err(format!("aux digit {other} has no legacy notice form")),
+        other => Err(Untranslatable::AuxDigit(other.to_owned())),
     }
 }
 
@@ -88,7 +112,7 @@ pub fn legacy_to_notice(
 ) -> Result<Notice, Untranslatable> {
     let ec = permit.ec_domain();
     if ec.len() != 11 || !ec.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("EC code {ec:?} is not an 11-digit fiscal code"));
+        return Err(Untranslatable::EcCode(ec.to_owned()));
     }
     let notice_number = notice_number(&l.aux_digit, l.application_code.as_deref(), &l.iuv)?;
     let data = &l.payment_data;
@@ -98,9 +122,7 @@ pub fn legacy_to_notice(
         .unwrap_or_default()
         .to_owned();
     if amount.bytes().filter(u8::is_ascii_digit).all(|b| b == b'0') {
-        return Err(format!(
-            "amount {amount} is zero: paDemandPaymentNotice needs a non-zero amount"
-        ));
+        return Err(Untranslatable::ZeroAmount(amount));
     }
     let reason = match (
         data.child_text("causaleVersamento"),
@@ -167,10 +189,7 @@ pub fn notice_to_legacy(
     now: i64,
 ) -> Result<LegacyNotice, Untranslatable> {
     if n.options != "EQ" {
-        return Err(format!(
-            "amount option {} cannot be represented: the legacy answer carries one fixed amount",
-            n.options
-        ));
+        return Err(Untranslatable::AmountOption(n.options.clone()));
     }
     let (aux_digit, application_code, iuv) = split_notice_number(&n.notice_number)?;
     let iban = snap
@@ -180,12 +199,7 @@ pub fn notice_to_legacy(
             list.iter()
                 .find(|i| is_iban(&i.iban) && i.valid_from.is_none_or(|t| t.epoch <= now))
         })
-        .ok_or_else(|| {
-            format!(
-                "no valid IBAN for EC {} in the registry (ibans)",
-                n.fiscal_code_pa
-            )
-        })?;
+        .ok_or_else(|| Untranslatable::NoIban(n.fiscal_code_pa.clone()))?;
     let mut beneficiary = vec![
         node(
             Some(PAY_I_NS),

@@ -17,6 +17,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use rustls::client::WebPkiServerVerifier;
 
+use super::failure::TransportFailure;
 use crate::pki::{self, FileStamps, PemError};
 use crate::registry::Proxy;
 use crate::settings::{EcSettings, TlsProfile};
@@ -46,12 +47,15 @@ pub struct HttpAnswer {
 /// A failure below SOAP: nothing usable came back.
 #[derive(Debug, thiserror::Error)]
 pub enum TransportError {
-    #[error("cannot reach {url}: {reason}")]
-    Unreachable { url: String, reason: String },
+    #[error("cannot reach {url}: {failure}")]
+    Unreachable {
+        url: String,
+        failure: TransportFailure,
+    },
     #[error("answer larger than {0} bytes")]
     TooLarge(usize),
     #[error("answer body broken: {0}")]
-    Body(String),
+    Body(TransportFailure),
 }
 
 /// Why a TLS profile could not be built (bad CA bundle, key, certificate or CRL).
@@ -147,11 +151,13 @@ impl EcClients {
             body,
             max_bytes,
         } = post;
-        let unreachable = |reason: String| TransportError::Unreachable {
+        let unreachable = |failure: TransportFailure| TransportError::Unreachable {
             url: url.to_string(),
-            reason,
+            failure,
         };
-        let client = self.client(profile, proxy).map_err(unreachable)?;
+        let client = self
+            .client(profile, proxy)
+            .map_err(|e| unreachable(TransportFailure::setup(e)))?;
         let request = Request::builder()
             .method(Method::POST)
             .uri(url.clone())
@@ -159,12 +165,12 @@ impl EcClients {
             .header("SOAPAction", soap_action)
             .header("X-Request-Id", request_id)
             .body(Full::new(Bytes::from(body)))
-            .map_err(|e| unreachable(e.to_string()))?;
+            .map_err(|e| unreachable(TransportFailure::classify(&e)))?;
         let response = match client {
             HttpClient::Direct(c) => c.request(request).await,
             HttpClient::Proxied(c) => c.request(request).await,
         }
-        .map_err(|e| unreachable(error_chain(&e)))?;
+        .map_err(|e| unreachable(TransportFailure::classify(&e)))?;
         let status = response.status();
         let charset = crate::soap::charset::of_headers(response.headers());
         let body = Limited::new(response.into_body(), max_bytes)
@@ -176,7 +182,7 @@ impl EcClients {
                 {
                     TransportError::TooLarge(max_bytes)
                 } else {
-                    TransportError::Body(error_chain(e.as_ref()))
+                    TransportError::Body(TransportFailure::classify(e.as_ref()))
                 }
             })?
             .to_bytes();
@@ -324,19 +330,4 @@ fn client_config(name: &str, p: &TlsProfile) -> Result<rustls::ClientConfig, Cli
         }
         _ => Ok(builder.with_no_client_auth()),
     }
-}
-
-/// `error: cause: cause` on one line, for logs.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let m = c.to_string();
-        if !s.contains(&m) {
-            s.push_str(": ");
-            s.push_str(&m);
-        }
-        cur = c.source();
-    }
-    s
 }

@@ -42,7 +42,7 @@ pub async fn exchange(
 ) -> Result<Delivered, UpstreamError> {
     let started = tokio::time::Instant::now();
     let result = exchange_inner(ctx, station, service, soap_action, body).await;
-    let kind = result.as_ref().err().map(UpstreamError::kind);
+    let kind = result.as_ref().err().map(crate::observe::labels::upstream);
     ctx.metrics
         .upstream_done(&station.code, soap_action, kind, started.elapsed());
     result
@@ -69,13 +69,13 @@ async fn exchange_inner(
     });
     let answer = match tokio::time::timeout(timeout, exchange).await {
         Err(_) => return Err(UpstreamError::Timeout(timeout)),
-        Ok(Err(TransportError::Unreachable { url, reason })) => {
-            return Err(UpstreamError::Unreachable { url, reason })
+        Ok(Err(TransportError::Unreachable { url, failure })) => {
+            return Err(UpstreamError::Unreachable { url, failure })
         }
-        Ok(Err(TransportError::Body(reason))) => {
+        Ok(Err(TransportError::Body(failure))) => {
             return Err(UpstreamError::Unreachable {
                 url: url.to_string(),
-                reason,
+                failure,
             })
         }
         Ok(Err(TransportError::TooLarge(n))) => return Err(UpstreamError::TooLarge(n)),

@@ -3,6 +3,7 @@
 pub mod bridge;
 pub mod client;
 pub mod exchange;
+pub mod failure;
 pub mod pa_chiedi;
 pub mod pa_demand;
 
@@ -12,6 +13,7 @@ use http::Uri;
 
 pub use client::{ClientSetupError, EcClients};
 pub use exchange::CallContext;
+pub use failure::{FailureKind, TlsFailure, TransportFailure};
 pub use pa_chiedi::{LegacyAnswer, LegacyNotice};
 pub use pa_demand::{EcAnswer, Notice};
 
@@ -20,6 +22,20 @@ use crate::xsd;
 
 use crate::registry::{Protocol, Station};
 use crate::settings::StationService;
+
+/// Why a station has no usable endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointProblem {
+    /// The registry entry could not give one (its finding says why).
+    #[error("{0}")]
+    Registry(String),
+    /// The path of the service the gateway uses (`service_pof.path`, …) is not set.
+    #[error("{0} is not set")]
+    PathNotSet(&'static str),
+    /// The parts do not make a URL.
+    #[error("invalid URL {0}")]
+    InvalidUrl(String),
+}
 
 /// A defect of a well-delivered EC answer (interfaces.md §6.6).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -65,10 +81,16 @@ pub fn ec_fault(f: &crate::soap::Element) -> EcFault {
 /// station outcomes: unreachable, timeout, bad answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UpstreamError {
-    #[error("station {station} has no endpoint: {reason}")]
-    NoEndpoint { station: String, reason: String },
-    #[error("cannot reach {url}: {reason}")]
-    Unreachable { url: String, reason: String },
+    #[error("station {station} has no endpoint: {problem}")]
+    NoEndpoint {
+        station: String,
+        problem: EndpointProblem,
+    },
+    #[error("cannot reach {url}: {failure}")]
+    Unreachable {
+        url: String,
+        failure: TransportFailure,
+    },
     #[error("no answer within {0:?}")]
     Timeout(Duration),
     #[error("HTTP status {0}")]
@@ -80,23 +102,7 @@ pub enum UpstreamError {
     #[error("invalid answer: {0}")]
     BadAnswer(AnswerDefect),
     #[error("answer cannot be translated: {0}")]
-    Untranslatable(String),
-}
-
-impl UpstreamError {
-    /// A fixed name for the failure class, for counters.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            UpstreamError::NoEndpoint { .. } => "no_endpoint",
-            UpstreamError::Unreachable { .. } => "unreachable",
-            UpstreamError::Timeout(_) => "timeout",
-            UpstreamError::HttpStatus(_) => "http_status",
-            UpstreamError::SoapFault { .. } => "soap_fault",
-            UpstreamError::TooLarge(_) => "too_large",
-            UpstreamError::BadAnswer(_) => "bad_answer",
-            UpstreamError::Untranslatable(_) => "untranslatable",
-        }
-    }
+    Untranslatable(bridge::Untranslatable),
 }
 
 /// `{protocol}://{host}:{port}{path}` from the station's registry entry and the chosen service.
@@ -121,19 +127,20 @@ pub fn station_url(station: &Station, which: StationService) -> Result<Uri, Upst
             "service_mod4.path",
         ),
     };
-    let no_endpoint = |reason: String| UpstreamError::NoEndpoint {
+    let no_endpoint = |problem: EndpointProblem| UpstreamError::NoEndpoint {
         station: station.code.clone(),
-        reason,
+        problem,
     };
     // The registry entry could not give an endpoint (see the registry's findings).
-    let connection = connection.map_err(|why| no_endpoint(why.clone()))?;
+    let connection =
+        connection.map_err(|why| no_endpoint(EndpointProblem::Registry(why.clone())))?;
     if let Err(why) = &station.proxy {
-        return Err(no_endpoint(why.clone()));
+        return Err(no_endpoint(EndpointProblem::Registry(why.clone())));
     }
     let path = path
         .as_deref()
         .filter(|p| !p.trim().is_empty())
-        .ok_or_else(|| no_endpoint(format!("{field} is not set")))?;
+        .ok_or_else(|| no_endpoint(EndpointProblem::PathNotSet(field)))?;
     let scheme = match connection.protocol {
         Protocol::Http => "http",
         Protocol::Https => "https",
@@ -144,7 +151,7 @@ pub fn station_url(station: &Station, which: StationService) -> Result<Uri, Upst
         connection.host.clone()
     };
     let slash = if path.starts_with('/') { "" } else { "/" };
-    format!("{scheme}://{host}:{}{slash}{path}", connection.port)
-        .parse::<Uri>()
-        .map_err(|e| no_endpoint(format!("invalid URL: {e}")))
+    let url = format!("{scheme}://{host}:{}{slash}{path}", connection.port);
+    url.parse::<Uri>()
+        .map_err(|_| no_endpoint(EndpointProblem::InvalidUrl(url.clone())))
 }
