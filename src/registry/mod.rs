@@ -1,6 +1,7 @@
 //! The registry beside the pipeline: the Node's configuration (ConfigDataV1) as immutable snapshots.
 
 mod build;
+mod entry;
 mod load;
 mod raw;
 mod snapshot;

@@ -1,6 +1,7 @@
 //! SOAP envelope stage: read request bytes into an element tree and locate the payload.
 
 pub mod charset;
+mod declaration;
 pub mod envelope;
 pub mod fault;
 pub mod tree;
