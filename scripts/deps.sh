@@ -3,7 +3,7 @@
 #   libxml2-dev + pkg-config: the gateway links libxml2 for XSD validation.
 #   libxml2-utils: xmllint, handy to check fixtures by hand.
 #   python3-venv: the zeep client used by the tests runs in a private virtualenv.
-#   openssl, curl: the README's TLS example (scripts/gen-test-certs.sh) is run by the tests.
+#   openssl, curl: the TLS example of docs/tls.md (scripts/gen-test-certs.sh) is run by the tests.
 #   nginx-light, libnginx-mod-stream: the scale-out tests put two replicas behind nginx, with the
 #   example configurations in deploy/nginx/
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Generates a small test PKI with openssl, for trying mutual TLS (README "TLS, worked example"):
+# Generates a small test PKI with openssl, for trying mutual TLS (docs/tls.md, "Worked example"):
 #   ca.pem/ca.key           test CA
 #   server.pem/server.key   gateway listener certificate for localhost and 127.0.0.1
 #   psp.pem/psp.key         a PSP broker's client certificate

@@ -1,4 +1,4 @@
-//! The README's TLS worked example, run as written: `scripts/gen-test-certs.sh`, the settings
+//! The TLS worked example of docs/tls.md, run as written: `scripts/gen-test-certs.sh`, the settings
 //! block marked `<!-- tls-example -->`, `sanp-gateway serve`, and curl with a bound, a revoked and
 //! no client certificate.
 
@@ -28,13 +28,13 @@ fn have(tool: &str) -> bool {
             .is_ok_and(|o| o.status.success())
 }
 
-/// The settings block of the README's worked example.
+/// The settings block of the worked example in docs/tls.md.
 fn readme_settings() -> String {
-    let readme = support::read("README.md");
-    let after = readme
+    let doc = support::read("docs/tls.md");
+    let after = doc
         .split("<!-- tls-example -->")
         .nth(1)
-        .expect("README marks the TLS example");
+        .expect("docs/tls.md marks the TLS example");
     let block = after
         .split("```toml")
         .nth(1)
@@ -72,7 +72,7 @@ fn the_readme_tls_example_works_as_written() {
             !support::official::shared_required(),
             "CI must have openssl and curl (scripts/deps.sh)"
         );
-        eprintln!("NOTE: openssl or curl missing; skipping the README TLS example");
+        eprintln!("NOTE: openssl or curl missing; skipping the TLS example of docs/tls.md");
         return;
     }
     // Two levels below the repository root, like target/tls-example, so the example's

@@ -13,7 +13,7 @@ use super::raw::RawSettings;
 use super::{LogFormat, ServiceDataMode, StationService};
 
 /// The markdown file holding the settings table, from the crate root.
-const SETTINGS_DOC: &str = "README.md";
+const SETTINGS_DOC: &str = "docs/configuration.md";
 /// The header row that starts the settings table in [`SETTINGS_DOC`].
 const TABLE_HEADER: &str = "| key | default | reload | meaning |";
 /// What the reload column says for each mark.
