@@ -13,7 +13,6 @@ use super::truncate_chars;
 use crate::catalog::{Catalog, Sources};
 use crate::secret::Secret;
 
-const DISABLED: &str = "taken as disabled";
 const NEVER_ACTIVE: &str = "never active (PPT_SERVIZIO_NONATTIVO) and not listed";
 const UNREACHABLE: &str = "unreachable (PPT_STAZIONE_INT_PA_IRRAGGIUNGIBILE)";
 
@@ -29,15 +28,10 @@ impl From<RawConfig> for Snapshot {
                 map: "psps",
                 key: &key,
             };
-            let Some(code) = f.keep(&e, e.code("psp_code", &p.psp_code)) else {
+            let Some((code, enabled)) = f.code_and_enabled(&e, "psp_code", &p.psp_code, &p.enabled)
+            else {
                 continue;
             };
-            let enabled = f.or(
-                &e,
-                e.required("enabled", &p.enabled),
-                Effect::Degraded(DISABLED),
-                false,
-            );
             psps.insert(key, Psp { code, enabled });
         }
         let mut psp_brokers = HashMap::new();
@@ -46,15 +40,11 @@ impl From<RawConfig> for Snapshot {
                 map: "pspBrokers",
                 key: &key,
             };
-            let Some(code) = f.keep(&e, e.code("broker_psp_code", &b.broker_psp_code)) else {
+            let Some((code, enabled)) =
+                f.code_and_enabled(&e, "broker_psp_code", &b.broker_psp_code, &b.enabled)
+            else {
                 continue;
             };
-            let enabled = f.or(
-                &e,
-                e.required("enabled", &b.enabled),
-                Effect::Degraded(DISABLED),
-                false,
-            );
             psp_brokers.insert(
                 key,
                 PspBroker {
@@ -70,15 +60,11 @@ impl From<RawConfig> for Snapshot {
                 map: "channels",
                 key: &key,
             };
-            let Some(code) = f.keep(&e, e.code("channel_code", &c.channel_code)) else {
+            let Some((code, enabled)) =
+                f.code_and_enabled(&e, "channel_code", &c.channel_code, &c.enabled)
+            else {
                 continue;
             };
-            let enabled = f.or(
-                &e,
-                e.required("enabled", &c.enabled),
-                Effect::Degraded(DISABLED),
-                false,
-            );
             let password = f.or(
                 &e,
                 e.required("password", &c.password)
@@ -121,18 +107,14 @@ impl From<RawConfig> for Snapshot {
                 map: "creditorInstitutions",
                 key: &key,
             };
-            let Some(code) = f.keep(
+            let Some((code, enabled)) = f.code_and_enabled(
                 &e,
-                e.code("creditor_institution_code", &c.creditor_institution_code),
+                "creditor_institution_code",
+                &c.creditor_institution_code,
+                &c.enabled,
             ) else {
                 continue;
             };
-            let enabled = f.or(
-                &e,
-                e.required("enabled", &c.enabled),
-                Effect::Degraded(DISABLED),
-                false,
-            );
             creditor_institutions.insert(
                 key,
                 CreditorInstitution {
@@ -151,15 +133,11 @@ impl From<RawConfig> for Snapshot {
                 map: "creditorInstitutionBrokers",
                 key: &key,
             };
-            let Some(code) = f.keep(&e, e.code("broker_code", &b.broker_code)) else {
+            let Some((code, enabled)) =
+                f.code_and_enabled(&e, "broker_code", &b.broker_code, &b.enabled)
+            else {
                 continue;
             };
-            let enabled = f.or(
-                &e,
-                e.required("enabled", &b.enabled),
-                Effect::Degraded(DISABLED),
-                false,
-            );
             ci_brokers.insert(key, CiBroker { code, enabled });
         }
         let mut stations = HashMap::new();
@@ -168,18 +146,14 @@ impl From<RawConfig> for Snapshot {
                 map: "stations",
                 key: &key,
             };
-            let Some(code) = f.keep(&e, e.code("station_code", &s.station_code)) else {
+            let Some((code, enabled)) =
+                f.code_and_enabled(&e, "station_code", &s.station_code, &s.enabled)
+            else {
                 continue;
             };
             let Some(broker) = f.keep(&e, e.required("broker_code", &s.broker_code)) else {
                 continue;
             };
-            let enabled = f.or(
-                &e,
-                e.required("enabled", &s.enabled),
-                Effect::Degraded(DISABLED),
-                false,
-            );
             let connection = match e.connection("connection", &s.connection) {
                 Ok(Some(c)) => Ok(c),
                 Ok(None) => {

@@ -127,6 +127,9 @@ pub(super) fn port(field: &str, p: Option<i64>) -> Check<u16> {
 }
 
 /// What the load found, in document order.
+/// What a `null` `enabled` becomes.
+pub(super) const DISABLED: &str = "taken as disabled";
+
 #[derive(Default)]
 pub(super) struct Findings(pub(super) Vec<Finding>);
 
@@ -139,6 +142,25 @@ impl Findings {
             problem: p.problem,
             effect,
         });
+    }
+
+    /// The entity's own code (else the entry is left out) and whether it is enabled (a null or
+    /// missing `enabled` is taken as disabled, as a row the Node could not read as enabled).
+    pub(super) fn code_and_enabled(
+        &mut self,
+        e: &Entry<'_>,
+        field: &str,
+        inner: &Option<String>,
+        enabled: &Option<bool>,
+    ) -> Option<(String, bool)> {
+        let code = self.keep(e, e.code(field, inner))?;
+        let enabled = self.or(
+            e,
+            e.required("enabled", enabled),
+            Effect::Degraded(DISABLED),
+            false,
+        );
+        Some((code, enabled))
     }
 
     /// The value; else the entry is left out (`None`).
