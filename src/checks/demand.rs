@@ -176,18 +176,12 @@ pub fn check_numero_avviso(
 /// `station_code` that is known and enabled, else the first by `station_code` (which then fails
 /// its own check). A rule of the registry's content alone, so every replica picks the same.
 pub fn model4_station(snap: &Snapshot, domain: &str) -> Option<String> {
-    let mut codes: Vec<&String> = snap
-        .station_cis
-        .values()
-        .filter(|a| a.mod4 && a.ci == domain)
-        .map(|a| &a.station)
-        .collect();
-    codes.sort();
+    let codes = snap.model4_stations.get(domain)?;
     codes
         .iter()
-        .find(|code| snap.stations.get(**code).is_some_and(|s| s.enabled))
+        .find(|code| snap.stations.get(*code).is_some_and(|s| s.enabled))
         .or(codes.first())
-        .map(|c| (*c).clone())
+        .cloned()
 }
 
 /// The last checks of both chains (the association's station and EC broker), then the permit.

@@ -246,6 +246,16 @@ impl From<RawConfig> for Snapshot {
                 })
                 .or_insert(entry);
         }
+        let mut model4_stations: HashMap<String, Vec<String>> = HashMap::new();
+        for a in station_cis.values().filter(|a| a.mod4) {
+            model4_stations
+                .entry(a.ci.clone())
+                .or_default()
+                .push(a.station.clone());
+        }
+        for codes in model4_stations.values_mut() {
+            codes.sort();
+        }
         let mut services = HashMap::new();
         // Document order, and the services the catalog cannot carry.
         let mut service_order = Vec::new();
@@ -436,6 +446,7 @@ impl From<RawConfig> for Snapshot {
             ci_brokers,
             stations,
             station_cis,
+            model4_stations,
             services,
             subject_services,
             associations,

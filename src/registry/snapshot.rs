@@ -198,6 +198,8 @@ pub struct Snapshot {
     pub stations: HashMap<String, Station>,
     /// (creditor institution, station) → association.
     pub station_cis: HashMap<(String, String), StationCi>,
+    /// EC → the stations it has enabled for model 4, sorted by code (legacy routing reads it).
+    pub model4_stations: HashMap<String, Vec<String>>,
     pub services: HashMap<String, Service>,
     pub subject_services: HashMap<String, SubjectService>,
     /// (EC, service) → ids of its associations, sorted (the legacy operations address a service
