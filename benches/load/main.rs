@@ -12,7 +12,7 @@
 
 #[path = "../common/mod.rs"]
 mod common;
-#[path = "../../tests/support/pki.rs"]
+#[path = "../../tests/it/support/pki.rs"]
 #[allow(dead_code)]
 mod pki;
 

@@ -1,14 +1,14 @@
 //! What the gateway logs (at debug level) never contains passwords, service data or key
 //! material, whatever the request did; but it does carry the request outcome.
 
-mod support;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
-use support::ec::{self, TestEc};
-use support::{conformance_registry, point_stations_at, CatalogReq, Demand, TestGateway};
+
+use crate::support;
+use crate::support::ec::{self, TestEc};
+use crate::support::{conformance_registry, point_stations_at, CatalogReq, Demand, TestGateway};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);

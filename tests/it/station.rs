@@ -2,12 +2,11 @@
 //! interfaces.md §6.6, EC KOs with and without the extended fault bean, unreachable stations,
 //! SOAP Faults, resets, garbage, floods, stalls and the timeout (paused time).
 
-mod support;
-
 use std::time::Duration;
 
-use support::ec::{self, Behaviour, TestEc};
-use support::{conformance_registry, point_stations_at, Demand, TestGateway};
+use crate::support;
+use crate::support::ec::{self, Behaviour, TestEc};
+use crate::support::{conformance_registry, point_stations_at, Demand, TestGateway};
 
 async fn setup(behaviour: Behaviour, extra: &str) -> (TestEc, TestGateway) {
     let ec = TestEc::start(behaviour).await;

@@ -2,12 +2,14 @@
 //! Node's exact v1 bytes, nodoChiediNumeroAvviso with every fault class, every EC-answer defect
 //! of interfaces.md §6.7, the Node's two known deviations, and version bridging both ways.
 
-mod support;
-
 use base64::Engine as _;
 use serde_json::Value;
-use support::ec::{self, legacy_answer, legacy_ko, legacy_ok, Behaviour, TestEc, DATI, NUMERO};
-use support::{conformance_registry, point_stations_at, Demand, Legacy, TestGateway};
+
+use crate::support;
+use crate::support::ec::{
+    self, legacy_answer, legacy_ko, legacy_ok, Behaviour, TestEc, DATI, NUMERO,
+};
+use crate::support::{conformance_registry, point_stations_at, Demand, Legacy, TestGateway};
 
 async fn setup(
     behaviour: Behaviour,

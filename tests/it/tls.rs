@@ -2,21 +2,21 @@
 //! revoked, bound to another broker), certificate bindings, handshake timeouts, reloads, and the
 //! gateway as a TLS client of ECs (identity, trust, host names, proxies, reloads).
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use sanp_gateway::pki::ClientIdentity;
 use serde_json::Value;
-use support::ec::{self, TestEc, TestProxy};
-use support::pki::{Pair, TestPki};
-use support::{
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support;
+use crate::support::ec::{self, TestEc, TestProxy};
+use crate::support::pki::{Pair, TestPki};
+use crate::support::{
     conformance_registry, eventually, point_stations_at, tls_client_config, CatalogReq, Demand,
     TestGateway,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn toml_path(p: &Path) -> String {
     format!("{:?}", p.display().to_string())

@@ -2,14 +2,14 @@
 //! on documents with bad entries (listed by map, key and field, not refused), and on documents
 //! that are not ConfigDataV1 at all.
 
-mod support;
-
 use std::io::Write as _;
 use std::path::Path;
 use std::process::Command;
 
 use serde_json::Value;
-use support::conformance_registry;
+
+use crate::support;
+use crate::support::conformance_registry;
 
 /// A change made to the conformance registry.
 type Edit = Box<dyn Fn(&mut Value)>;

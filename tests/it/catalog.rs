@@ -1,10 +1,10 @@
 //! nodoChiediCatalogoServiziV2 over real sockets: the catalog document, its filters, the
 //! decided edge cases (empty result, expired associations) and the caller checks.
 
-mod support;
-
 use base64::Engine as _;
-use support::{conformance_registry, CatalogReq, TestGateway};
+
+use crate::support;
+use crate::support::{conformance_registry, CatalogReq, TestGateway};
 
 const CS_NS: &str = "http://pagopa-api.pagopa.gov.it/nodeForPsp/xsd/CatalogoServizi";
 

@@ -1,11 +1,11 @@
 //! demandPaymentNotice over real sockets: the mapping to and from the EC, and every fault of the
 //! Node's check chain (interfaces.md §6.3), each judged by the official schemas.
 
-mod support;
-
 use base64::Engine as _;
-use support::ec::{self, Behaviour, TestEc};
-use support::{conformance_registry, point_stations_at, Demand, TestGateway};
+
+use crate::support;
+use crate::support::ec::{self, Behaviour, TestEc};
+use crate::support::{conformance_registry, point_stations_at, Demand, TestGateway};
 
 async fn setup(behaviour: Behaviour) -> (TestEc, TestGateway) {
     let ec = TestEc::start(behaviour).await;

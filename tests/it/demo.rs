@@ -1,14 +1,14 @@
 //! README command 1, end to end: `sanp-gateway demo` starts the gateway and the sample EC, and
 //! the printed request gets an OK notice (and the documented KO plate gets the EC's KO).
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use support::TestGateway;
+
+use crate::support;
+use crate::support::TestGateway;
 
 struct Demo(Child);
 

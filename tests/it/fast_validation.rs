@@ -3,11 +3,11 @@
 //! ones, each element dropped, doubled, attributed, commented, wrapped in CDATA…) is judged by
 //! both; and the valid documents themselves are proven, so the fast path is really taken.
 
-mod support;
-
 use sanp_gateway::soap::{tree, Element, Limits};
 use sanp_gateway::xsd::{fast, Contract, Schema};
-use support::ec;
+
+use crate::support;
+use crate::support::ec;
 
 struct Judge {
     name: &'static str,

@@ -2,8 +2,6 @@
 //! request ids, registry and settings reloads (keep-last-good, change picked up, in-flight
 //! untouched, URL polling), shedding, per-station isolation and graceful shutdown.
 
-mod support;
-
 use std::io::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -15,11 +13,13 @@ use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use support::ec::{self, Behaviour, TestEc};
-use support::{
+use tokio::net::TcpListener;
+
+use crate::support;
+use crate::support::ec::{self, Behaviour, TestEc};
+use crate::support::{
     conformance_registry, eventually, point_stations_at, CatalogReq, Demand, TestGateway,
 };
-use tokio::net::TcpListener;
 
 async fn setup(behaviour: Behaviour, extra: &str) -> (TestEc, TestGateway, Value) {
     let ec = TestEc::start(behaviour).await;

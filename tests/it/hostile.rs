@@ -1,14 +1,14 @@
 //! Hostile input over real sockets, table-driven: every case gets its exact answer and counter,
 //! nothing crashes, and the gateway serves a valid request right after each one.
 
-mod support;
-
 use std::time::Duration;
 
-use support::ec::{self, TestEc};
-use support::{conformance_registry, point_stations_at, Demand, TestGateway};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use crate::support;
+use crate::support::ec::{self, TestEc};
+use crate::support::{conformance_registry, point_stations_at, Demand, TestGateway};
 
 const LIMITS: &str = "[limits]\nmax_body_bytes = 65536\nmax_xml_depth = 32\nmax_xml_elements = 1000\nmax_xml_attributes = 16\n\
                       max_xml_name_bytes = 64\nmax_xml_text_bytes = 4096\nheader_read_timeout_ms = 300\nbody_read_timeout_ms = 300\n";

@@ -2,8 +2,6 @@
 //! `deploy/nginx/`, one shared registry file reloaded under load (HTTP), and mutual TLS passed
 //! through nginx's stream proxy to both replicas.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,9 +9,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::pki::TestPki;
-use support::{conformance_registry, point_stations_at, tls_client_config, CatalogReq, Demand};
-use support::{repo, TestGateway};
+
+use crate::support;
+use crate::support::pki::TestPki;
+use crate::support::{
+    conformance_registry, point_stations_at, tls_client_config, CatalogReq, Demand,
+};
+use crate::support::{repo, TestGateway};
 
 /// nginx from Debian's packages, or `None` (with the reason) when this machine lacks it.
 /// `SANP_REQUIRE_NGINX=1` (CI) turns a missing nginx into a failure instead of a skip.

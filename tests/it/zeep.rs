@@ -1,13 +1,13 @@
 //! The gateway driven by zeep, an independent Python SOAP client, built from the official pagoPA WSDL and from the published one.
 
-mod support;
-
 use std::path::PathBuf;
 use std::process::Command;
 
 use serde_json::{json, Value};
-use support::ec::{self, TestEc};
-use support::{conformance_registry, point_stations_at, TestGateway, PASSWORD};
+
+use crate::support;
+use crate::support::ec::{self, TestEc};
+use crate::support::{conformance_registry, point_stations_at, TestGateway, PASSWORD};
 
 /// A Python that imports zeep: `$SANP_PYTHON`, else `python3`. `None` (with a NOTE) when there
 /// is none, unless `SANP_REQUIRE_ZEEP=1` makes that a failure.

@@ -2,11 +2,11 @@
 //! block marked `<!-- tls-example -->`, `sanp-gateway serve`, and curl with a bound, a revoked and
 //! no client certificate.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::support;
 
 struct Killed(Child);
 

@@ -1,7 +1,5 @@
 //! Proves the project's trimmed contract (wsdl/, xsd/) wire-equivalent to the official pagoPA files.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -10,6 +8,8 @@ use roxmltree::{Document, Node};
 use sanp_gateway::xsd::{
     Bundle, Contract, Schema, ENVELOPE_LEGACY_PA, ENVELOPE_LEGACY_PSP, ENVELOPE_NODE_FOR_PSP,
 };
+
+use crate::support;
 
 const XSD_NS: &str = "http://www.w3.org/2001/XMLSchema";
 const WSDL_NS: &str = "http://schemas.xmlsoap.org/wsdl/";

@@ -1,8 +1,6 @@
 //! The five official service schemas end to end: the demo registry's service for each, its demo
 //! demand fixture, the sample EC behind the gateway, over real sockets.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -11,8 +9,10 @@ use base64::Engine as _;
 use sanp_gateway::sample_ec::{self, SampleEc};
 use sanp_gateway::xsd::{Bundle, Schema};
 use serde_json::Value;
-use support::TestGateway;
 use tokio::net::TcpListener;
+
+use crate::support;
+use crate::support::TestGateway;
 
 /// One demo service and how to break its service data.
 struct Service {

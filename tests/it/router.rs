@@ -1,13 +1,15 @@
 //! The router over real sockets: dispatch on SOAPAction or Body, paths, router faults
 //! (interfaces.md §7.2–7.3), charsets, body limits and WSDL publication.
 
-mod support;
-
 use bytes::Bytes;
 use http::{Method, Request, StatusCode};
 use http_body_util::Full;
-use support::ec::{self, TestEc};
-use support::{conformance_registry, point_stations_at, Answer, CatalogReq, Demand, TestGateway};
+
+use crate::support;
+use crate::support::ec::{self, TestEc};
+use crate::support::{
+    conformance_registry, point_stations_at, Answer, CatalogReq, Demand, TestGateway,
+};
 
 async fn gateway() -> (TestEc, TestGateway) {
     let ec = TestEc::start(ec::reply(ec::ok_answer())).await;
