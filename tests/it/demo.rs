@@ -59,6 +59,7 @@ fn start_demo() -> Demo {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_answers_the_printed_request_with_a_notice() {
+    let _machine = support::serial::machine().await;
     let _demo = start_demo();
     // A client of our harness, pointed at the demo's fixed address.
     let gw = TestGateway::client_for("http://127.0.0.1:8080");

@@ -193,6 +193,7 @@ async fn hostile_documents_get_router_faults_and_are_counted() {
 /// is 408, headers that trickle get the connection closed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn size_and_time_limits_bound_every_request() {
+    let _machine = support::serial::machine().await;
     let (_ec, gw) = gateway("").await;
     let big = vec![b'x'; 70_000];
     let (line, answer) = raw(&gw, &post("text/xml", &big)).await;

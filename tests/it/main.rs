@@ -1,5 +1,11 @@
 //! The integration tests: one binary, so `cargo test` links the harness (`support`) once, with
 //! one module per area.
+//!
+//! The modules share one process and run on parallel test threads. So no test installs a global
+//! tracing subscriber (capture on the test's own threads, as `logs` and `station` do) or sets
+//! environment variables, and tests that need the machine to themselves (fixed ports, ports
+//! picked by binding and releasing, real processes, wall-clock bounds) hold
+//! [`support::serial::machine`].
 
 mod support;
 

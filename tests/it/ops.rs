@@ -484,6 +484,7 @@ async fn settings_reload_applies_live_keys_and_reports_the_rest() {
 /// once, in the operation's own response, and are counted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overload_is_answered_at_once_with_superamentosoglia() {
+    let _machine = support::serial::machine().await;
     let (_ec, gw, _) = setup(slow_ok(500), "[limits]\nmax_in_flight = 1\n").await;
     let first = demand_in_background(&gw);
     eventually("the first request is in flight", || {
@@ -618,6 +619,7 @@ async fn calls_to_a_busy_station_wait_for_a_slot_within_a_bound() {
 /// twelve citizens asking one station whose EC answers in 300 ms all get OK in about 300 ms.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thread_number_does_not_cap_calls_to_a_station() {
+    let _machine = support::serial::machine().await;
     let ec = TestEc::start(slow_ok(300)).await;
     let mut registry = conformance_registry();
     point_stations_at(&mut registry, ec.port());
@@ -643,6 +645,7 @@ async fn thread_number_does_not_cap_calls_to_a_station() {
 /// process exits 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_requests_in_flight_and_exits_zero() {
+    let _machine = support::serial::machine().await;
     let ec = TestEc::start(slow_ok(1500)).await;
     let dir = registry_dir(ec.port());
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -92,10 +92,6 @@ async fn until_listening(port: u16, what: &str, proc: &mut Proc, log: Option<&Pa
     panic!("{what} never listened on {port}");
 }
 
-/// The two tests run one after the other: each picks free ports by binding and releasing them,
-/// and run side by side they could be handed the same one.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_sanp-gateway")
 }
@@ -263,7 +259,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// and afterwards both replicas answer with the new snapshot.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_replicas_behind_nginx_reload_under_load_without_failures() {
-    let _serial = SERIAL.lock().await;
+    let _machine = support::serial::machine().await;
     let Some(nginx_bin) = nginx(false) else {
         return;
     };
@@ -470,7 +466,7 @@ async fn two_replicas_behind_nginx_reload_under_load_without_failures() {
 /// to another broker is refused by whichever replica takes it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mutual_tls_passes_through_the_stream_proxy_to_both_replicas() {
-    let _serial = SERIAL.lock().await;
+    let _machine = support::serial::machine().await;
     let Some(nginx_bin) = nginx(true) else {
         return;
     };

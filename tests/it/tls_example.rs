@@ -75,6 +75,7 @@ fn the_readme_tls_example_works_as_written() {
         eprintln!("NOTE: openssl or curl missing; skipping the TLS example of docs/tls.md");
         return;
     }
+    let _machine = support::serial::machine_blocking();
     // Two levels below the repository root, like target/tls-example, so the example's
     // relative paths (../../fixtures, ../../xsd) resolve.
     let dir = support::repo().join(format!("target/tls-example-test-{}", std::process::id()));
