@@ -13,6 +13,7 @@ use sanp_gateway::xsd::{
 };
 
 pub struct Official {
+    #[allow(dead_code, reason = "no test reads it yet")]
     pub root: PathBuf,
     pub node_for_psp: Schema,
     pub pa_for_node: Schema,

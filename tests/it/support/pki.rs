@@ -30,6 +30,7 @@ impl Pair {
 }
 
 pub struct TestPki {
+    #[allow(dead_code, reason = "no test or bench reads it yet")]
     pub dir: PathBuf,
     /// The CA that issues servers and PSP clients.
     pub ca: PathBuf,
