@@ -1,6 +1,8 @@
-//! Test harness: a real gateway on an ephemeral port, a programmable EC, an HTTP client, and
-//! the official pagoPA schemas (from `../shared`) to judge every response.
+//! Test harness: a real gateway on an ephemeral port, a programmable EC, an HTTP client, the
+//! official pagoPA schemas (from `../shared`) to judge every response, and the comparer that holds
+//! the project's `wsdl/` and `xsd/` to them.
 
+pub mod contract;
 pub mod ec;
 mod gateway;
 pub mod official;
