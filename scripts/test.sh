@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: system packages, a private virtualenv with zeep, then cargo test.
-# Extra arguments go to `cargo test` (e.g. scripts/test.sh --test demand).
+# Extra arguments go to `cargo test` (e.g. scripts/test.sh --test it demand:: for one area of the
+# integration tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 
-# zeep (an independent SOAP client) drives the gateway from the official WSDL in tests/zeep.rs.
+# zeep (an independent SOAP client) drives the gateway from the official WSDL in tests/it/zeep.rs.
 venv=target/pyenv
 if ! "$venv/bin/python" -c 'import zeep' >/dev/null 2>&1; then
   echo "test: creating $venv with zeep"

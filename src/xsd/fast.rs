@@ -6,7 +6,7 @@
 //! every error message. So it must never accept what libxml2 refuses; it may refuse what libxml2
 //! accepts. Each check below is the XSD rule of the contract (xsd/nodeForPsp.xsd,
 //! xsd/paForNode.xsd, xsd/sac-common-types-1.0.xsd, xsd/envelope.xsd) or a stricter one, and
-//! `tests/fast_validation.rs` holds it to libxml2's verdict on a corpus of near-misses.
+//! `tests/it/fast_validation.rs` holds it to libxml2's verdict on a corpus of near-misses.
 
 use crate::message::{NODE_FOR_PSP_NS, PA_FOR_NODE_NS};
 use crate::soap::tree::is_blank;

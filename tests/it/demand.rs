@@ -568,7 +568,7 @@ async fn lengths_count_characters_not_bytes() {
 }
 
 /// The service data are validated against the service's reference_xsd (PPT_SINTASSI_XSD), for
-/// three of the official service schemas (all five, through the demo: tests/services.rs).
+/// three of the official service schemas (all five, through the demo: tests/it/services.rs).
 #[tokio::test]
 async fn service_data_are_validated_against_the_service_schema() {
     let (ec, gw) = setup(ec::reply(ec::ok_answer())).await;
