@@ -14,6 +14,7 @@ mod config;
 mod contract_equivalence;
 mod demand;
 mod demo;
+mod docs;
 mod fast_validation;
 mod hostile;
 mod legacy;
