@@ -6,6 +6,7 @@
 mod bundle;
 pub mod fast;
 mod ffi;
+pub mod model;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
