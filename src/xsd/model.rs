@@ -35,7 +35,7 @@ pub struct ElementDecl {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
     /// Text of a simple type.
-    Simple(SimpleType),
+    Simple(Box<SimpleType>),
     /// Child particles, in order.
     Complex(Group),
 }
@@ -312,7 +312,7 @@ impl Reader {
                     .find(|c| c.is_element() && c.tag_name().name() != "annotation");
                 match inline {
                     Some(c) if c.tag_name().name() == "simpleType" => {
-                        Content::Simple(self.simple(c, None, depth)?)
+                        Content::Simple(Box::new(self.simple(c, None, depth)?))
                     }
                     Some(c) if c.tag_name().name() == "complexType" => {
                         Content::Complex(self.complex(c, depth)?)
@@ -354,12 +354,12 @@ impl Reader {
     ) -> Result<Content, String> {
         let key = self.qname(at, qname)?;
         if key.0 == XS {
-            return builtin(&key.1).map(|b| Content::Simple(SimpleType::builtin(b)));
+            return builtin(&key.1).map(|b| Content::Simple(Box::new(SimpleType::builtin(b))));
         }
         if let Some(loc) = self.simple_types.get(&key).cloned() {
             return self.with_node(&loc, |n| {
                 self.simple(n, Some(qname.to_owned()), depth)
-                    .map(Content::Simple)
+                    .map(|s| Content::Simple(Box::new(s)))
             });
         }
         if let Some(loc) = self.complex_types.get(&key).cloned() {
@@ -395,7 +395,7 @@ impl Reader {
             .attribute("base")
             .ok_or_else(|| format!("simple type {label}: restriction without base"))?;
         let mut t = match self.type_content(restriction, base, depth + 1)? {
-            Content::Simple(s) => s,
+            Content::Simple(s) => *s,
             Content::Complex(_) => {
                 return Err(format!("simple type {label} restricts a complex type"))
             }
@@ -573,7 +573,7 @@ mod tests {
             Particle::Element(ElementDecl {
                 content: Content::Simple(s),
                 ..
-            }) => s.clone(),
+            }) => (**s).clone(),
             other => panic!("{other:?}"),
         };
         assert_eq!(simple(0).enumeration, ["1", "2", "4"]);
