@@ -77,12 +77,13 @@ impl ServiceSchemas {
     /// Compiles every service schema in `dir` (what a client of the gateway validates against,
     /// without a registry), by file name; the common types they import are not service schemas.
     pub fn compile_dir(dir: &Path) -> Result<Self, ServiceSchemaError> {
-        let bundle = Arc::new(Bundle::service_schemas(dir).map_err(|source| {
-            ServiceSchemaError::Dir {
-                dir: dir.display().to_string(),
-                source,
-            }
-        })?);
+        let bundle =
+            Arc::new(
+                Bundle::service_schemas(dir).map_err(|source| ServiceSchemaError::Dir {
+                    dir: dir.display().to_string(),
+                    source,
+                })?,
+            );
         let mut by_name = HashMap::new();
         let names: Vec<String> = bundle.names().map(str::to_owned).collect();
         for name in names {

@@ -174,7 +174,9 @@ fn slot_path(base: &str, k: u32) -> String {
 }
 
 fn slots(min: u32, max: Option<u32>) -> u32 {
-    max.unwrap_or(MAX_SLOTS).clamp(1, MAX_SLOTS).max(min.min(MAX_SLOTS))
+    max.unwrap_or(MAX_SLOTS)
+        .clamp(1, MAX_SLOTS)
+        .max(min.min(MAX_SLOTS))
 }
 
 fn group_nodes(g: &Group, parent: &str, required: bool) -> Result<Vec<Node>, String> {
@@ -188,7 +190,9 @@ fn group_nodes(g: &Group, parent: &str, required: bool) -> Result<Vec<Node>, Str
             Ok(out)
         }
         // A choice of one is no choice: its content is shown as it is.
-        GroupKind::Choice if g.particles.len() == 1 => particle_nodes(&g.particles[0], parent, required),
+        GroupKind::Choice if g.particles.len() == 1 => {
+            particle_nodes(&g.particles[0], parent, required)
+        }
         GroupKind::Choice => {
             let mut options = Vec::new();
             for p in &g.particles {
@@ -299,10 +303,7 @@ pub fn readable(name: &str) -> String {
 fn write_group(g: &Group, parent: &str, values: &HashMap<String, String>, out: &mut String) {
     match g.kind {
         GroupKind::Choice if g.particles.len() > 1 => {
-            let key = format!(
-                "choice:{}",
-                if parent.is_empty() { "root" } else { parent }
-            );
+            let key = format!("choice:{}", if parent.is_empty() { "root" } else { parent });
             let chosen = values
                 .get(&key)
                 .and_then(|v| v.parse::<usize>().ok())
@@ -391,7 +392,11 @@ pub fn example(s: &SimpleType) -> Result<String, String> {
         Base::Decimal => "10.00".to_owned(),
         Base::Integer => "1".to_owned(),
         Base::Boolean => "true".to_owned(),
-        Base::String => "ESEMPIO12345678901234567890".chars().cycle().take(len).collect(),
+        Base::String => "ESEMPIO12345678901234567890"
+            .chars()
+            .cycle()
+            .take(len)
+            .collect(),
     })
 }
 
@@ -445,9 +450,8 @@ fn sample_seq(chars: &[char], i: &mut usize) -> Result<String, String> {
                 *i += 2;
                 match c {
                     'd' => "0".into(),
-                    '.' | '-' | '\\' | '+' | '(' | ')' | '[' | ']' | '{' | '}' | '?' | '*' | '|' => {
-                        c.to_string()
-                    }
+                    '.' | '-' | '\\' | '+' | '(' | ')' | '[' | ']' | '{' | '}' | '?' | '*'
+                    | '|' => c.to_string(),
                     other => return Err(format!("the escape \\{other} is not supported")),
                 }
             }
@@ -563,7 +567,10 @@ mod tests {
         assert_eq!(cf.label, "Codice fiscale intestatario");
         assert!(cf.required);
         assert_eq!((cf.min_length, cf.max_length), (Some(16), Some(16)));
-        assert!(cf.pattern.as_deref().is_some_and(|p| p.starts_with("[A-Z]{6}")));
+        assert!(cf
+            .pattern
+            .as_deref()
+            .is_some_and(|p| p.starts_with("[A-Z]{6}")));
         assert!(matches!(&fields[0].kind, FieldKind::Select(v) if v.len() == 7));
         let cup = Form::new(model::read(&bundle, "Cup_1_0_0.xsd").expect("model")).expect("form");
         assert!(matches!(&cup.nodes[0], Node::Choice { options, .. } if options.len() == 3));
@@ -576,7 +583,9 @@ mod tests {
         values.insert("note.note".into(), String::new());
         assert!(!pesca.instance(&values).contains("<note>"));
         values.insert("note.note".into(), "ok".into());
-        assert!(pesca.instance(&values).contains("<note><note>ok</note></note>"));
+        assert!(pesca
+            .instance(&values)
+            .contains("<note><note>ok</note></note>"));
     }
 
     #[test]

@@ -104,7 +104,11 @@ impl GatewayClient {
         w.raw("<nfp:nodoChiediCatalogoServiziV2Request xmlns:nfp=\"")
             .raw(NODE_FOR_PSP_NS)
             .raw("\">");
-        self.identity(&mut w)
+        // The catalog request names the same identity with its own (older) element names.
+        w.leaf("identificativoPSP", &self.psp.id_psp)
+            .leaf("identificativoIntermediarioPSP", &self.psp.id_broker_psp)
+            .leaf("identificativoCanale", &self.psp.id_channel)
+            .leaf("password", self.psp.password.expose())
             .raw("</nfp:nodoChiediCatalogoServiziV2Request>");
         let answer = self
             .call("nodoChiediCatalogoServiziV2", &w.finish())

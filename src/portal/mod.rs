@@ -129,10 +129,7 @@ impl PortalSettings {
             .unwrap_or("127.0.0.1:8081")
             .parse()
             .map_err(|e| format!("listen: {e}"))?;
-        let gateway: Uri = raw
-            .gateway
-            .parse()
-            .map_err(|e| format!("gateway: {e}"))?;
+        let gateway: Uri = raw.gateway.parse().map_err(|e| format!("gateway: {e}"))?;
         Ok(Self {
             listen,
             gateway,
@@ -176,10 +173,12 @@ impl Portal {
             if crate::xsd::SERVICE_IMPORTS.contains(&name) {
                 continue;
             }
-            let m = model::read(&bundle, name).map_err(|e| PortalError::Form(FormError {
-                schema: e.schema,
-                problem: e.problem,
-            }))?;
+            let m = model::read(&bundle, name).map_err(|e| {
+                PortalError::Form(FormError {
+                    schema: e.schema,
+                    problem: e.problem,
+                })
+            })?;
             forms.insert(name.to_owned(), Form::new(m)?);
         }
         let tls = crate::upstream::client::client_config("portal", &settings.tls)
@@ -266,7 +265,10 @@ async fn route(portal: &Portal, req: Request<Incoming>) -> Response<Full<Bytes>>
             let Some(offer) = offers.iter().find(|o| o.subject_service_id == id) else {
                 return page(
                     StatusCode::NOT_FOUND,
-                    pages::problem("Servizio non trovato", "Il servizio richiesto non è nel catalogo."),
+                    pages::problem(
+                        "Servizio non trovato",
+                        "Il servizio richiesto non è nel catalogo.",
+                    ),
                 );
             };
             let Some(form) = portal.forms.get(&offer.xsd) else {
@@ -284,7 +286,10 @@ async fn route(portal: &Portal, req: Request<Incoming>) -> Response<Full<Bytes>>
                     pages::form(offer, form, &HashMap::new(), &HashMap::new()),
                 );
             }
-            let body = match Limited::new(req.into_body(), MAX_FORM_BYTES).collect().await {
+            let body = match Limited::new(req.into_body(), MAX_FORM_BYTES)
+                .collect()
+                .await
+            {
                 Ok(b) => b.to_bytes(),
                 Err(_) => {
                     return page(
@@ -319,7 +324,11 @@ async fn submit(
             pages::form(offer, form, &values, &errors),
         );
     }
-    match portal.gateway.demand(&offer.subject_service_id, &instance).await {
+    match portal
+        .gateway
+        .demand(&offer.subject_service_id, &instance)
+        .await
+    {
         Ok(DemandOutcome::Ok(n)) => page(StatusCode::OK, pages::notice(offer, &n)),
         Ok(DemandOutcome::Ko(ko)) => page(StatusCode::OK, pages::refused(offer, &ko)),
         Err(e) => unavailable(&e),

@@ -98,9 +98,10 @@ pub fn catalog(offers: &[Offer], query: &str, ec: &str) -> Markup {
     }
     let q = query.to_lowercase();
     let mut by_category: BTreeMap<&str, Vec<&Offer>> = BTreeMap::new();
-    for o in offers.iter().filter(|o| {
-        o.service.to_lowercase().contains(&q) && (ec.is_empty() || o.ec_code == ec)
-    }) {
+    for o in offers
+        .iter()
+        .filter(|o| o.service.to_lowercase().contains(&q) && (ec.is_empty() || o.ec_code == ec))
+    {
         by_category
             .entry(o.category.as_deref().unwrap_or("Altri servizi"))
             .or_default()
@@ -239,7 +240,8 @@ fn field(f: &Field, values: &HashMap<String, String>, errors: &HashMap<String, S
                 @match &f.kind {
                     FieldKind::Fixed(_) => "Valore stabilito dal servizio.",
                     FieldKind::Date => "Data.",
-                    _ => { "Esempio: " (f.example) }
+                    FieldKind::Select(_) => "Scegli un valore.",
+                    FieldKind::Text | FieldKind::Decimal => { "Esempio: " (f.example) }
                 }
             }
         }

@@ -23,7 +23,10 @@ pub fn payload(notice_number: &str, fiscal_code: &str, amount: &str) -> Option<S
 /// `120.50` → 12050, from the decimal text (never through floating point).
 pub fn cents(amount: &str) -> Option<u64> {
     let (units, fraction) = amount.trim().split_once('.').unwrap_or((amount.trim(), ""));
-    if units.is_empty() || fraction.len() > 2 || !(units.bytes().chain(fraction.bytes())).all(|b| b.is_ascii_digit()) {
+    if units.is_empty()
+        || fraction.len() > 2
+        || !(units.bytes().chain(fraction.bytes())).all(|b| b.is_ascii_digit())
+    {
         return None;
     }
     let fraction = format!("{fraction:0<2}");

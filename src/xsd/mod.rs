@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 
 pub use bundle::{
-    SERVICE_IMPORTS,
     Bundle, ENVELOPE_LEGACY_PA, ENVELOPE_LEGACY_PSP, ENVELOPE_NODE_FOR_PSP, ENVELOPE_PA_FOR_NODE,
+    SERVICE_IMPORTS,
 };
 pub use ffi::RawIssue as Issue;
 

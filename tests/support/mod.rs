@@ -5,6 +5,7 @@
 pub mod ec;
 pub mod official;
 pub mod pki;
+pub mod webdriver;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
