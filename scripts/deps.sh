@@ -6,9 +6,10 @@
 #   openssl, curl: the TLS example of docs/tls.md (scripts/gen-test-certs.sh) is run by the tests.
 #   nginx-light, libnginx-mod-stream: the scale-out tests put two replicas behind nginx, with the
 #   example configurations in deploy/nginx/
+#   chromium, chromium-driver: the portal's tests drive a real browser over WebDriver
 set -euo pipefail
 need=()
-for pkg in libxml2-dev pkg-config libxml2-utils openssl curl nginx-light libnginx-mod-stream; do
+for pkg in libxml2-dev pkg-config libxml2-utils openssl curl nginx-light libnginx-mod-stream chromium chromium-driver; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use sanp_gateway::app::{Gateway, StartError};
 use sanp_gateway::observe::init_logs;
+use sanp_gateway::portal::{self, PortalSettings};
 use sanp_gateway::sample_ec::{self, SampleEc};
 use sanp_gateway::transport::Server;
 
@@ -42,7 +43,13 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8090")]
         listen: SocketAddr,
     },
-    /// Run the sample EC and the gateway on the bundled demo configuration.
+    /// Run the PSP portal (catalog, forms from each service's XSD, notice and QR code) in front
+    /// of a gateway.
+    Portal {
+        #[arg(long, value_name = "FILE", default_value = "fixtures/demo/portal.toml")]
+        config: PathBuf,
+    },
+    /// Run the sample EC, the gateway and the portal on the bundled demo configuration.
     Demo {
         #[arg(
             long,
@@ -75,6 +82,22 @@ fn main() -> ExitCode {
     let code = runtime.block_on(async move {
         match cli.command {
             Command::Serve { config } => serve(&config, None).await,
+            Command::Portal { config } => {
+                init_logs("info", Default::default());
+                match PortalSettings::load(&config) {
+                    Ok(settings) => match portal::run(settings).await {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(e) => {
+                            eprintln!("portal: {e}");
+                            ExitCode::FAILURE
+                        }
+                    },
+                    Err(e) => {
+                        eprintln!("error: {e}");
+                        ExitCode::from(EX_CONFIG)
+                    }
+                }
+            }
             Command::CheckConfig { config, strict } => check_config(&config, strict),
             Command::SampleEc { listen } => {
                 init_logs("info", Default::default());
@@ -163,6 +186,30 @@ async fn serve(config: &Path, demo_ec: Option<SocketAddr>) -> ExitCode {
         };
         tokio::spawn(sample_ec::serve(listener, SampleEc::default()));
         tracing::info!(listen = %ec, "sample EC listening");
+        // The demo's portal sits beside the gateway's settings (fixtures/demo/portal.toml).
+        let portal_config = config.with_file_name("portal.toml");
+        if portal_config.exists() {
+            let started = PortalSettings::load(&portal_config).and_then(|s| {
+                let p = portal::Portal::new(&s)?;
+                Ok((s.listen, p))
+            });
+            match started {
+                Ok((listen, p)) => match tokio::net::TcpListener::bind(listen).await {
+                    Ok(l) => {
+                        tokio::spawn(portal::serve(l, Arc::new(p)));
+                        tracing::info!(%listen, "portal listening");
+                    }
+                    Err(e) => {
+                        eprintln!("portal cannot listen on {listen}: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+                Err(e) => {
+                    eprintln!("portal: {e}");
+                    return ExitCode::from(EX_CONFIG);
+                }
+            }
+        }
     }
     let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(l) => l,
@@ -221,7 +268,8 @@ async fn reload_on_sighup(gateway: Arc<Gateway>) {
 
 fn print_demo_hints(addr: SocketAddr) {
     println!(
-        "\nsanp-gateway demo is up: gateway http://{addr}, sample EC behind it.\n\
+        "\nsanp-gateway demo is up: gateway http://{addr}, sample EC behind it.\n\n\
+         The PSP portal (catalog, forms, notice and QR code): open http://127.0.0.1:8081/\n\n\
          In another terminal, ask for a notice (demandPaymentNotice):\n\n  \
          curl -s -H 'Content-Type: text/xml; charset=UTF-8' -H 'SOAPAction: demandPaymentNotice' \\\n    \
          --data-binary @fixtures/demo/demand.xml http://{addr}/node-for-psp/v1\n\n\

@@ -74,6 +74,33 @@ impl ServiceSchemas {
         Ok(Self { by_name })
     }
 
+    /// Compiles every service schema in `dir` (what a client of the gateway validates against,
+    /// without a registry), by file name; the common types they import are not service schemas.
+    pub fn compile_dir(dir: &Path) -> Result<Self, ServiceSchemaError> {
+        let bundle =
+            Arc::new(
+                Bundle::service_schemas(dir).map_err(|source| ServiceSchemaError::Dir {
+                    dir: dir.display().to_string(),
+                    source,
+                })?,
+            );
+        let mut by_name = HashMap::new();
+        let names: Vec<String> = bundle.names().map(str::to_owned).collect();
+        for name in names {
+            if crate::xsd::SERVICE_IMPORTS.contains(&name.as_str()) {
+                continue;
+            }
+            let schema = Schema::compile(bundle.clone(), &name).map_err(|source| {
+                ServiceSchemaError::Compile {
+                    service: name.clone(),
+                    source,
+                }
+            })?;
+            by_name.insert(name, schema);
+        }
+        Ok(Self { by_name })
+    }
+
     pub fn get(&self, reference_xsd: &str) -> Option<&Schema> {
         self.by_name.get(reference_xsd)
     }

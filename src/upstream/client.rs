@@ -290,7 +290,7 @@ fn build_set(profiles: &BTreeMap<String, TlsProfile>) -> Result<ClientSet, Clien
 
 /// rustls client configuration: roots (private and/or system), optional CRLs, optional identity.
 /// Host names are always verified against the station's certificate.
-fn client_config(name: &str, p: &TlsProfile) -> Result<rustls::ClientConfig, ClientSetupError> {
+pub fn client_config(name: &str, p: &TlsProfile) -> Result<rustls::ClientConfig, ClientSetupError> {
     let pem = |source| ClientSetupError::Pem {
         profile: name.to_owned(),
         source,

@@ -42,8 +42,8 @@ const EMBEDDED: &[(&str, &[u8])] = &[
     ),
 ];
 
-/// The embedded files that service schemas import.
-const SERVICE_IMPORTS: &[&str] = &["sac-common-types-1.0.xsd"];
+/// The embedded files that service schemas import (not service schemas themselves).
+pub const SERVICE_IMPORTS: &[&str] = &["sac-common-types-1.0.xsd"];
 
 impl Bundle {
     /// The project's contract schemas plus the wrapper entry points used to validate envelopes.

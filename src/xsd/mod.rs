@@ -6,6 +6,7 @@
 mod bundle;
 pub mod fast;
 mod ffi;
+pub mod model;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -15,6 +16,7 @@ use std::sync::{Arc, Weak};
 
 pub use bundle::{
     Bundle, ENVELOPE_LEGACY_PA, ENVELOPE_LEGACY_PSP, ENVELOPE_NODE_FOR_PSP, ENVELOPE_PA_FOR_NODE,
+    SERVICE_IMPORTS,
 };
 pub use ffi::RawIssue as Issue;
 

@@ -20,6 +20,7 @@ mod hostile;
 mod legacy;
 mod logs;
 mod ops;
+mod portal;
 mod router;
 mod scale;
 mod services;

@@ -11,6 +11,7 @@ mod registry;
 mod requests;
 mod responses;
 pub mod serial;
+pub mod webdriver;
 
 use std::path::{Path, PathBuf};
 
