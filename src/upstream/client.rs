@@ -400,7 +400,10 @@ fn client_config(name: &str, p: &TlsProfile) -> Result<ProfileTls, ClientSetupEr
             .with_crls(crls)
             .build()
             .map_err(|e| tls(rustls::Error::General(e.to_string())))?;
-        (versions.with_webpki_verifier(verifier.clone()), Some(verifier))
+        (
+            versions.with_webpki_verifier(verifier.clone()),
+            Some(verifier),
+        )
     };
     let (builder, verifier) = builder;
     let config = match (&p.cert_file, &p.key_file) {
