@@ -25,6 +25,7 @@ pub mod message;
 pub mod observe;
 pub mod pipeline;
 pub mod pki;
+pub mod probe;
 pub mod registry;
 pub mod reload;
 pub mod respond;
