@@ -266,7 +266,8 @@ pub fn from_url(
     if cert.is_some() != key.is_some() {
         return Err(ProbeError::Usage("--cert and --key go together".into()));
     }
-    let mut toml = String::from("registry = \"(none)\"\n[ec]\n");
+    // The listener keys are irrelevant here; only [ec] is used.
+    let mut toml = String::from("registry = \"(none)\"\nplain_http = true\n[ec]\n");
     for (k, v) in [("ca_file", ca), ("cert_file", cert), ("key_file", key)] {
         if let Some(p) = v {
             if !p.is_file() {
