@@ -12,8 +12,6 @@ pub mod report;
 pub mod target;
 mod watch;
 
-use std::time::Duration;
-
 pub use functional::{Ids, Primitive, ServiceCall};
 pub use report::{Check, Report, Verdict};
 pub use target::{Inputs, Plan};
@@ -183,6 +181,3 @@ pub async fn run(plan: &Plan, opts: &RunOptions) -> Result<Report, ProbeError> {
     }
     Ok(report)
 }
-
-/// The deadline the Node gives a station unless configured otherwise.
-pub const NODE_DEADLINE: Duration = Duration::from_secs(7);
