@@ -26,6 +26,7 @@ pub mod observe;
 pub mod pipeline;
 pub mod pki;
 pub mod portal;
+pub mod probe;
 pub mod registry;
 pub mod reload;
 pub mod respond;

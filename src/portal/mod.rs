@@ -181,7 +181,7 @@ impl Portal {
             })?;
             forms.insert(name.to_owned(), Form::new(m)?);
         }
-        let tls = crate::upstream::client::client_config("portal", &settings.tls)
+        let tls = crate::upstream::client::profile_config("portal", &settings.tls)
             .map_err(|e| PortalError::Tls(e.to_string()))?;
         Ok(Self {
             gateway: GatewayClient::new(settings.gateway.clone(), settings.psp.clone(), tls),

@@ -39,6 +39,8 @@ pub struct SoapPost<'a> {
 #[derive(Debug)]
 pub struct HttpAnswer {
     pub status: StatusCode,
+    /// The answer's Content-Type as sent (the probe reports it).
+    pub content_type: Option<String>,
     /// The `charset` of the answer's Content-Type, lower-cased.
     pub charset: Option<String>,
     pub body: Bytes,
@@ -96,9 +98,19 @@ struct PoolKey {
 
 /// The clients built from one version of the TLS files.
 struct ClientSet {
-    configs: HashMap<String, Arc<rustls::ClientConfig>>,
+    configs: HashMap<String, ProfileTls>,
     pools: Mutex<HashMap<PoolKey, HttpClient>>,
     stamps: FileStamps,
+}
+
+/// One TLS profile as the gateway uses it: the rustls configuration, and the server verifier
+/// inside it (rustls has no getter for it), so that a diagnosis (the probe) can wrap the very
+/// same verification and see the chain and the verdict.
+#[derive(Clone)]
+pub struct ProfileTls {
+    pub config: Arc<rustls::ClientConfig>,
+    /// `None` when the profile has no trusted roots (every HTTPS station then fails).
+    pub verifier: Option<Arc<WebPkiServerVerifier>>,
 }
 
 /// All station clients. Cheap to share; TLS files are re-read by [`EcClients::reload_if_changed`].
@@ -172,6 +184,11 @@ impl EcClients {
         }
         .map_err(|e| unreachable(TransportFailure::classify(&e)))?;
         let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let charset = crate::soap::charset::of_headers(response.headers());
         let body = Limited::new(response.into_body(), max_bytes)
             .collect()
@@ -188,9 +205,74 @@ impl EcClients {
             .to_bytes();
         Ok(HttpAnswer {
             status,
+            content_type,
             charset,
             body,
         })
+    }
+
+    /// The TLS profile `profile` (else the default one) exactly as the pooled clients use it.
+    pub fn tls_for(&self, profile: &str) -> Option<ProfileTls> {
+        let set = self.set.load();
+        set.configs
+            .get(profile)
+            .or_else(|| set.configs.get(""))
+            .cloned()
+    }
+
+    /// The connect timeout every station connection gets (`ec.connect_timeout_ms`).
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// Opens a TCP connection to `uri`'s host and port the way the pooled clients do: same
+    /// connector settings, and through `proxy`'s CONNECT tunnel when the station has one. The
+    /// probe uses it to time the connection and look at the TLS handshake by itself.
+    pub async fn connect_tcp(
+        &self,
+        uri: &Uri,
+        proxy: Option<&Proxy>,
+    ) -> Result<tokio::net::TcpStream, TransportFailure> {
+        use tower_service::Service as _;
+        // The pooled clients reach TLS hosts through an `https` connector over this one; asking
+        // it for an `http://` URI of the same authority gives the plain TCP stream underneath.
+        let authority = uri
+            .authority()
+            .ok_or_else(|| TransportFailure::setup(format!("{uri} has no host")))?;
+        let plain: Uri = format!("http://{authority}/")
+            .parse()
+            .map_err(|e| TransportFailure::setup(format!("{uri}: {e}")))?;
+        let mut tcp = self.tcp_connector();
+        let io = match proxy {
+            None => tcp
+                .call(plain)
+                .await
+                .map_err(|e| TransportFailure::classify(&e))?,
+            Some(p) => {
+                let proxy_uri: Uri = format!("http://{}:{}", bracket(&p.host), p.port)
+                    .parse()
+                    .map_err(|e| TransportFailure::setup(format!("invalid proxy address: {e}")))?;
+                let mut tunnel = Tunnel::new(proxy_uri, tcp);
+                if let Some(auth) = proxy_authorization(p) {
+                    let value = HeaderValue::from_str(&auth)
+                        .map_err(|e| TransportFailure::setup(e.to_string()))?;
+                    tunnel = tunnel.with_auth(value);
+                }
+                tunnel
+                    .call(plain)
+                    .await
+                    .map_err(|e| TransportFailure::classify(&e))?
+            }
+        };
+        Ok(io.into_inner())
+    }
+
+    fn tcp_connector(&self) -> HttpConnector {
+        let mut tcp = HttpConnector::new();
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        tcp.set_connect_timeout(Some(self.connect_timeout));
+        tcp
     }
 
     fn client(&self, profile: &str, proxy: Option<&Proxy>) -> Result<HttpClient, String> {
@@ -211,12 +293,10 @@ impl EcClients {
             .get(profile)
             .or_else(|| set.configs.get(""))
             .ok_or_else(|| format!("no TLS profile {profile:?}"))?
+            .config
             .as_ref()
             .clone();
-        let mut tcp = HttpConnector::new();
-        tcp.enforce_http(false);
-        tcp.set_nodelay(true);
-        tcp.set_connect_timeout(Some(self.connect_timeout));
+        let tcp = self.tcp_connector();
         // Kept-alive connections to stations, closed after 30 s idle.
         let mut builder = Client::builder(TokioExecutor::new());
         builder
@@ -272,7 +352,7 @@ fn build_set(profiles: &BTreeMap<String, TlsProfile>) -> Result<ClientSet, Clien
     let mut configs = HashMap::new();
     let mut files = Vec::new();
     for (name, p) in profiles {
-        configs.insert(name.clone(), Arc::new(client_config(name, p)?));
+        configs.insert(name.clone(), client_config(name, p)?);
         files.extend(p.ca_file.iter().cloned());
         files.extend(p.crl_files.iter().cloned());
         files.extend(p.cert_file.iter().cloned());
@@ -288,9 +368,18 @@ fn build_set(profiles: &BTreeMap<String, TlsProfile>) -> Result<ClientSet, Clien
     })
 }
 
+/// The rustls client configuration of a TLS profile, for other clients of the same PKI (the
+/// portal toward the gateway).
+pub fn profile_config(
+    name: &str,
+    p: &TlsProfile,
+) -> Result<rustls::ClientConfig, ClientSetupError> {
+    client_config(name, p).map(|t| t.config.as_ref().clone())
+}
+
 /// rustls client configuration: roots (private and/or system), optional CRLs, optional identity.
 /// Host names are always verified against the station's certificate.
-pub fn client_config(name: &str, p: &TlsProfile) -> Result<rustls::ClientConfig, ClientSetupError> {
+fn client_config(name: &str, p: &TlsProfile) -> Result<ProfileTls, ClientSetupError> {
     let pem = |source| ClientSetupError::Pem {
         profile: name.to_owned(),
         source,
@@ -314,20 +403,28 @@ pub fn client_config(name: &str, p: &TlsProfile) -> Result<rustls::ClientConfig,
         // No system bundle on this machine and no private CA: plain-HTTP stations still work,
         // HTTPS stations fail verification (PPT_STAZIONE_INT_PA_IRRAGGIUNGIBILE).
         tracing::warn!(profile = name, "no trusted roots for HTTPS stations");
-        versions.with_root_certificates(roots)
+        (versions.with_root_certificates(roots), None)
     } else {
         let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
             .with_crls(crls)
             .build()
             .map_err(|e| tls(rustls::Error::General(e.to_string())))?;
-        versions.with_webpki_verifier(verifier)
+        (
+            versions.with_webpki_verifier(verifier.clone()),
+            Some(verifier),
+        )
     };
-    match (&p.cert_file, &p.key_file) {
+    let (builder, verifier) = builder;
+    let config = match (&p.cert_file, &p.key_file) {
         (Some(cert), Some(key)) => {
             let chain = pki::read_certs(cert).map_err(pem)?;
             let key = pki::read_key(key).map_err(pem)?;
-            builder.with_client_auth_cert(chain, key).map_err(tls)
+            builder.with_client_auth_cert(chain, key).map_err(tls)?
         }
-        _ => Ok(builder.with_no_client_auth()),
-    }
+        _ => builder.with_no_client_auth(),
+    };
+    Ok(ProfileTls {
+        config: Arc::new(config),
+        verifier,
+    })
 }

@@ -9,7 +9,7 @@ use http::Uri;
 use super::client::{EcClients, SoapPost, TransportError};
 use super::{station_url, AnswerDefect, UpstreamError};
 use crate::observe::Metrics;
-use crate::registry::Station;
+use crate::registry::{Proxy, Station};
 use crate::settings::{EcSettings, StationService};
 use crate::soap::{self, Envelope, Limits, SOAP11_NS};
 use crate::xsd::Contract;
@@ -29,6 +29,35 @@ pub struct CallContext<'a> {
 pub struct Delivered {
     pub envelope: Envelope,
     pub raw: Bytes,
+    pub status: u16,
+    /// The Content-Type as the station sent it.
+    pub content_type: Option<String>,
+}
+
+/// Where one call goes and how: the endpoint, TLS profile, proxy and deadline the gateway uses.
+pub struct Target<'a> {
+    pub url: Uri,
+    /// TLS profile name (`""` for the default one).
+    pub profile: &'a str,
+    pub proxy: Option<&'a Proxy>,
+    pub timeout: Duration,
+}
+
+impl<'a> Target<'a> {
+    /// The target of `station` for the endpoint `service`, with its per-station settings.
+    pub fn of_station(
+        settings: &EcSettings,
+        station: &'a Station,
+        service: StationService,
+    ) -> Result<Self, UpstreamError> {
+        Ok(Self {
+            url: station_url(station, service)?,
+            profile: settings.tls_profile_for(&station.code),
+            // An unusable proxy was refused by `station_url` above.
+            proxy: station.proxy.as_ref().ok().and_then(Option::as_ref),
+            timeout: settings.timeout_for(&station.code),
+        })
+    }
 }
 
 /// POSTs `body` to `station` (endpoint chosen by `service`) and classifies what comes back,
@@ -55,13 +84,25 @@ async fn exchange_inner(
     soap_action: &str,
     body: String,
 ) -> Result<Delivered, UpstreamError> {
-    let url: Uri = station_url(station, service)?;
-    let timeout: Duration = ctx.settings.timeout_for(&station.code);
+    let target = Target::of_station(ctx.settings, station, service)?;
+    exchange_to(ctx, &target, &station.code, soap_action, body).await
+}
+
+/// POSTs `body` to `target` within its deadline and classifies what comes back (no metrics):
+/// the gateway's calls and the probe's share it. `label` names the station in logs.
+pub async fn exchange_to(
+    ctx: &CallContext<'_>,
+    target: &Target<'_>,
+    label: &str,
+    soap_action: &str,
+    body: String,
+) -> Result<Delivered, UpstreamError> {
+    let url = &target.url;
+    let timeout = target.timeout;
     let exchange = ctx.clients.post_soap(SoapPost {
-        profile: ctx.settings.tls_profile_for(&station.code),
-        // An unusable proxy was refused by `station_url` above.
-        proxy: station.proxy.as_ref().ok().and_then(Option::as_ref),
-        url: &url,
+        profile: target.profile,
+        proxy: target.proxy,
+        url,
         soap_action,
         request_id: ctx.request_id,
         body,
@@ -86,7 +127,7 @@ async fn exchange_inner(
         if let Some(d) = &d.disagreement {
             tracing::warn!(
                 request_id = ctx.request_id,
-                station = station.code.as_str(),
+                station = label,
                 declared = d.declared.as_str(),
                 transport = d.transport.as_str(),
                 same_text = d.same_text,
@@ -112,7 +153,12 @@ async fn exchange_inner(
     }
     let envelope = parsed.map_err(UpstreamError::BadAnswer)?;
     let raw = text.map_err(|e| UpstreamError::BadAnswer(AnswerDefect::Charset(e)))?;
-    Ok(Delivered { envelope, raw })
+    Ok(Delivered {
+        envelope,
+        raw,
+        status: answer.status.as_u16(),
+        content_type: answer.content_type,
+    })
 }
 
 fn soap_fault(env: &Envelope) -> Option<UpstreamError> {

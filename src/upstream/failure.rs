@@ -132,17 +132,23 @@ fn kind_of(e: &(dyn StdError + 'static)) -> Option<FailureKind> {
     None
 }
 
+/// The class of a server certificate refused by the verifier.
+pub fn classify_certificate_error(c: &rustls::CertificateError) -> TlsFailure {
+    use rustls::CertificateError as C;
+    match c {
+        C::UnknownIssuer => TlsFailure::UnknownIssuer,
+        C::Expired | C::ExpiredContext { .. } => TlsFailure::Expired,
+        C::NotValidYet | C::NotValidYetContext { .. } => TlsFailure::NotYetValid,
+        C::NotValidForName | C::NotValidForNameContext { .. } => TlsFailure::WrongName,
+        C::Revoked => TlsFailure::Revoked,
+        _ => TlsFailure::BadCertificate,
+    }
+}
+
 fn tls_failure(e: &rustls::Error) -> TlsFailure {
-    use rustls::{AlertDescription as A, CertificateError as C};
+    use rustls::AlertDescription as A;
     match e {
-        rustls::Error::InvalidCertificate(c) => match c {
-            C::UnknownIssuer => TlsFailure::UnknownIssuer,
-            C::Expired | C::ExpiredContext { .. } => TlsFailure::Expired,
-            C::NotValidYet | C::NotValidYetContext { .. } => TlsFailure::NotYetValid,
-            C::NotValidForName | C::NotValidForNameContext { .. } => TlsFailure::WrongName,
-            C::Revoked => TlsFailure::Revoked,
-            _ => TlsFailure::BadCertificate,
-        },
+        rustls::Error::InvalidCertificate(c) => classify_certificate_error(c),
         rustls::Error::AlertReceived(a) => match *a {
             A::BadCertificate
             | A::CertificateRequired

@@ -32,6 +32,26 @@ pub enum LegacyAnswer {
 /// body with the PSP and its service data unchanged.
 pub fn request_xml(permit: &NoticePermit, psp: &str, service_data_b64: &str) -> String {
     let station = permit.station();
+    let ids = LegacyIds {
+        broker: &station.broker,
+        station: &station.code,
+        domain: permit.ec_domain(),
+        psp,
+    };
+    request_xml_for(&ids, service_data_b64)
+}
+
+/// The identifiers a `paaChiediNumeroAvviso` carries (header and body).
+#[derive(Debug, Clone, Copy)]
+pub struct LegacyIds<'a> {
+    pub broker: &'a str,
+    pub station: &'a str,
+    pub domain: &'a str,
+    pub psp: &'a str,
+}
+
+/// The request for explicit identifiers (the probe addresses a station without a PSP request).
+pub fn request_xml_for(ids: &LegacyIds<'_>, service_data_b64: &str) -> String {
     let mut w = XmlOut::with_capacity(640 + service_data_b64.len());
     w.raw("<soapenv:Envelope xmlns:soapenv=\"")
         .raw(SOAP11_NS)
@@ -40,11 +60,11 @@ pub fn request_xml(permit: &NoticePermit, psp: &str, service_data_b64: &str) -> 
         .raw("\" xmlns:ppthead=\"")
         .raw(PPTHEAD_NS)
         .raw("\"><soapenv:Header><ppthead:intestazionePPT>")
-        .leaf("identificativoIntermediarioPA", &station.broker)
-        .leaf("identificativoStazioneIntermediarioPA", &station.code)
-        .leaf("identificativoDominio", permit.ec_domain())
+        .leaf("identificativoIntermediarioPA", ids.broker)
+        .leaf("identificativoStazioneIntermediarioPA", ids.station)
+        .leaf("identificativoDominio", ids.domain)
         .raw("</ppthead:intestazionePPT></soapenv:Header><soapenv:Body><ppt:paaChiediNumeroAvviso>")
-        .leaf("identificativoPSP", psp)
+        .leaf("identificativoPSP", ids.psp)
         .leaf("datiSpecificiServizio", service_data_b64)
         .raw("</ppt:paaChiediNumeroAvviso></soapenv:Body></soapenv:Envelope>");
     w.finish()

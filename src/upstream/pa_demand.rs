@@ -32,25 +32,44 @@ pub enum EcAnswer {
     Ko(EcFault),
 }
 
+/// The identifiers a `paDemandPaymentNoticeRequest` carries.
+#[derive(Debug, Clone, Copy)]
+pub struct DemandIds<'a> {
+    pub id_pa: &'a str,
+    pub id_broker_pa: &'a str,
+    pub id_station: &'a str,
+    pub id_servizio: &'a str,
+    pub id_soggetto_servizio: &'a str,
+}
+
 /// Builds the request the Node sends (interfaces.md §8.1).
 pub fn request_xml(permit: &NoticePermit, service_data_b64: &str) -> String {
     let station = permit.station();
+    let ids = DemandIds {
+        id_pa: permit.ec_domain(),
+        id_broker_pa: &station.broker,
+        id_station: &station.code,
+        id_servizio: &permit.service().id,
+        // Always set here: this primitive is only chosen through an association (a demand, or
+        // a bridged legacy request, which needs one).
+        id_soggetto_servizio: permit.subject_service_id().unwrap_or_default(),
+    };
+    request_xml_for(&ids, service_data_b64)
+}
+
+/// The request for explicit identifiers (the probe addresses a station without a PSP demand).
+pub fn request_xml_for(ids: &DemandIds<'_>, service_data_b64: &str) -> String {
     let mut w = XmlOut::with_capacity(512 + service_data_b64.len());
     w.raw("<soapenv:Envelope xmlns:soapenv=\"")
         .raw(SOAP11_NS)
         .raw("\" xmlns:pafn=\"")
         .raw(PA_FOR_NODE_NS)
         .raw("\"><soapenv:Header/><soapenv:Body><pafn:paDemandPaymentNoticeRequest>")
-        .leaf("idPA", permit.ec_domain())
-        .leaf("idBrokerPA", &station.broker)
-        .leaf("idStation", &station.code)
-        .leaf("idServizio", &permit.service().id)
-        // Always set here: this primitive is only chosen through an association (a demand, or
-        // a bridged legacy request, which needs one).
-        .leaf(
-            "idSoggettoServizio",
-            permit.subject_service_id().unwrap_or_default(),
-        )
+        .leaf("idPA", ids.id_pa)
+        .leaf("idBrokerPA", ids.id_broker_pa)
+        .leaf("idStation", ids.id_station)
+        .leaf("idServizio", ids.id_servizio)
+        .leaf("idSoggettoServizio", ids.id_soggetto_servizio)
         .leaf("datiSpecificiServizioRequest", service_data_b64)
         .raw("</pafn:paDemandPaymentNoticeRequest></soapenv:Body></soapenv:Envelope>");
     w.finish()

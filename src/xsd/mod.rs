@@ -4,6 +4,7 @@
 //! use and drops it when the last handle goes away (a registry reload replaces service schemas).
 
 mod bundle;
+pub mod example;
 pub mod fast;
 mod ffi;
 pub mod model;

@@ -21,6 +21,7 @@ mod legacy;
 mod logs;
 mod ops;
 mod portal;
+mod probe;
 mod router;
 mod scale;
 mod services;
