@@ -166,7 +166,7 @@ fn main() -> ExitCode {
                     ca_file: ca,
                     identity: cert.zip(key),
                 };
-                run_conformance(Conformance {
+                run_conformance(conformance::Command {
                     fixtures,
                     demo_config,
                     target,
@@ -271,55 +271,16 @@ async fn sample_ec_alone(
     }
 }
 
-struct Conformance {
-    fixtures: PathBuf,
-    demo_config: PathBuf,
-    target: Option<String>,
-    ec_control: Option<String>,
-    tls: conformance::ClientTls,
-    junit: Option<PathBuf>,
-    only: Option<String>,
-}
-
 /// Runs the fixtures and prints the report; exit 0 only when every fixture passed.
-async fn run_conformance(c: Conformance) -> ExitCode {
+async fn run_conformance(c: conformance::Command) -> ExitCode {
     init_logs("warn", Default::default());
-    let embedded;
-    let target = match c.target {
-        Some(url) => conformance::Target {
-            url,
-            ec_control: c.ec_control,
-            tls: c.tls,
-        },
-        None => {
-            embedded = match conformance::Embedded::start(&c.demo_config, &|_| {}).await {
-                Ok(e) => e,
-                Err(e) => {
-                    eprintln!("cannot start the embedded demo: {e}");
-                    return ExitCode::from(EX_CONFIG);
-                }
-            };
-            embedded.target()
-        }
-    };
-    let report = match conformance::run(&c.fixtures, &target, c.only.as_deref()).await {
-        Ok(r) => r,
+    match conformance::command(c).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(EX_CONFIG);
+            ExitCode::from(EX_CONFIG)
         }
-    };
-    print!("{}", report.text());
-    if let Some(path) = &c.junit {
-        if let Err(e) = std::fs::write(path, report.junit()) {
-            eprintln!("cannot write {}: {e}", path.display());
-            return ExitCode::FAILURE;
-        }
-    }
-    if report.all_passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
     }
 }
 

@@ -267,10 +267,40 @@ pub fn point_stations_at(registry: &mut Value, port: u16) {
     }
 }
 
-/// The default fixtures folder and demo settings, relative to the repository root.
-pub fn default_paths() -> (PathBuf, PathBuf) {
-    (
-        PathBuf::from("fixtures/conformance"),
-        PathBuf::from("fixtures/demo/gateway.toml"),
-    )
+/// What `sanp-gateway conformance` was asked to do.
+pub struct Command {
+    pub fixtures: PathBuf,
+    pub demo_config: PathBuf,
+    /// Another endpoint instead of the embedded demo.
+    pub target: Option<String>,
+    pub ec_control: Option<String>,
+    pub tls: ClientTls,
+    pub junit: Option<PathBuf>,
+    pub only: Option<String>,
+}
+
+/// Runs the command and prints the report (and writes the JUnit file): `Ok(true)` when every
+/// fixture passed, `Err` when the run could not take place.
+pub async fn command(c: Command) -> Result<bool, String> {
+    let embedded;
+    let target = match c.target {
+        Some(url) => Target {
+            url,
+            ec_control: c.ec_control,
+            tls: c.tls,
+        },
+        None => {
+            embedded = Embedded::start(&c.demo_config, &|_| {})
+                .await
+                .map_err(|e| format!("cannot start the embedded demo: {e}"))?;
+            embedded.target()
+        }
+    };
+    let report = run(&c.fixtures, &target, c.only.as_deref()).await?;
+    print!("{}", report.text());
+    if let Some(path) = &c.junit {
+        std::fs::write(path, report.junit())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(report.all_passed())
 }
