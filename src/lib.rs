@@ -20,6 +20,7 @@
 pub mod app;
 pub mod catalog;
 pub mod checks;
+pub mod conformance;
 pub mod error;
 pub mod message;
 pub mod observe;

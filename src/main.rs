@@ -1,4 +1,4 @@
-//! Command line: serve, check a configuration, run the sample EC, or run the demo.
+//! Command line: serve, check a configuration, run the sample EC, run the demo, or run the conformance fixtures.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use sanp_gateway::app::{Gateway, StartError};
+use sanp_gateway::conformance;
 use sanp_gateway::observe::init_logs;
 use sanp_gateway::portal::{self, PortalSettings};
-use sanp_gateway::sample_ec::{self, SampleEc};
+use sanp_gateway::sample_ec::{self, Control, SampleEc};
+use sanp_gateway::settings::ServerTls;
 use sanp_gateway::transport::Server;
 
 #[derive(Parser)]
@@ -38,10 +40,55 @@ enum Command {
         #[arg(long)]
         strict: bool,
     },
-    /// Run the sample EC station (paDemandPaymentNotice).
+    /// Run the sample EC station (paDemandPaymentNotice, paaChiediNumeroAvviso), a test double
+    /// with scenarios, a control API and a request history (docs/conformance-fixtures.md).
     SampleEc {
         #[arg(long, default_value = "127.0.0.1:8090")]
         listen: SocketAddr,
+        /// Serve the control API (queued answers, history, reset) on this address.
+        #[arg(long, value_name = "ADDR")]
+        control: Option<SocketAddr>,
+        /// Speak TLS with this certificate chain (PEM); needs --tls-key and --tls-client-ca.
+        #[arg(long, value_name = "FILE", requires_all = ["tls_key", "tls_client_ca"])]
+        tls_cert: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// CAs of the client certificates, which are required (PEM).
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_client_ca: Option<PathBuf>,
+    },
+    /// Run the conformance fixtures against the embedded demo or another endpoint.
+    Conformance {
+        /// The fixtures folder (with manifest.toml).
+        #[arg(long, value_name = "DIR", default_value = "fixtures/conformance")]
+        fixtures: PathBuf,
+        /// The demo settings used when no --target is given.
+        #[arg(
+            long,
+            value_name = "FILE",
+            default_value = "fixtures/demo/gateway.toml"
+        )]
+        demo_config: PathBuf,
+        /// Send the fixtures to this endpoint (scheme and authority) instead of the embedded demo.
+        #[arg(long, value_name = "URL")]
+        target: Option<String>,
+        /// The sample EC's control API behind --target (fixtures needing a scenario are skipped without it).
+        #[arg(long, value_name = "URL", requires = "target")]
+        ec_control: Option<String>,
+        /// CAs trusted for an https target (default: the system's).
+        #[arg(long, value_name = "FILE")]
+        ca: Option<PathBuf>,
+        /// Client certificate and key presented to an https target.
+        #[arg(long, value_name = "FILE", requires = "key")]
+        cert: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", requires = "cert")]
+        key: Option<PathBuf>,
+        /// Write a JUnit XML report here.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Only the fixtures whose name contains this text.
+        #[arg(long, value_name = "TEXT")]
+        only: Option<String>,
     },
     /// Run the PSP portal (catalog, forms from each service's XSD, notice and QR code) in front
     /// of a gateway.
@@ -162,6 +209,12 @@ enum FormatArg {
 const PROBE_STATION_WRONG: u8 = 1;
 const PROBE_CANNOT_RUN: u8 = 2;
 
+/// The demo's sample EC and its control API.
+const DEMO_EC: (SocketAddr, SocketAddr) = (
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8090),
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8091),
+);
+
 /// Exit code for unusable configuration (sysexits EX_CONFIG).
 const EX_CONFIG: u8 = 78;
 
@@ -201,21 +254,54 @@ fn main() -> ExitCode {
                 }
             }
             Command::CheckConfig { config, strict } => check_config(&config, strict),
-            Command::SampleEc { listen } => {
+            Command::SampleEc {
+                listen,
+                control,
+                tls_cert,
+                tls_key,
+                tls_client_ca,
+            } => {
                 init_logs("info", Default::default());
-                tracing::info!(%listen, "sample EC listening");
-                match sample_ec::run(listen, SampleEc::default()).await {
-                    Ok(()) => ExitCode::SUCCESS,
-                    Err(e) => {
-                        eprintln!("sample EC: {e}");
-                        ExitCode::FAILURE
-                    }
-                }
+                let tls = match (tls_cert, tls_key) {
+                    (Some(cert_file), Some(key_file)) => Some(ServerTls {
+                        cert_file,
+                        key_file,
+                        client_ca_file: tls_client_ca,
+                        crl_files: Vec::new(),
+                        handshake_timeout: std::time::Duration::from_secs(10),
+                    }),
+                    _ => None,
+                };
+                sample_ec_alone(listen, control, tls.as_ref()).await
             }
             Command::Probe(args) => probe(*args).await,
             // The demo registry's stations point at the sample EC on 127.0.0.1:8090.
-            Command::Demo { config } => {
-                serve(&config, Some(SocketAddr::from(([127, 0, 0, 1], 8090)))).await
+            Command::Demo { config } => serve(&config, Some(DEMO_EC)).await,
+            Command::Conformance {
+                fixtures,
+                demo_config,
+                target,
+                ec_control,
+                ca,
+                cert,
+                key,
+                junit,
+                only,
+            } => {
+                let tls = conformance::ClientTls {
+                    ca_file: ca,
+                    identity: cert.zip(key),
+                };
+                run_conformance(conformance::Command {
+                    fixtures,
+                    demo_config,
+                    target,
+                    ec_control,
+                    tls,
+                    junit,
+                    only,
+                })
+                .await
             }
         }
     });
@@ -347,7 +433,63 @@ fn check_config(config: &Path, strict: bool) -> ExitCode {
     }
 }
 
-async fn serve(config: &Path, demo_ec: Option<SocketAddr>) -> ExitCode {
+async fn sample_ec_alone(
+    listen: SocketAddr,
+    control: Option<SocketAddr>,
+    tls: Option<&ServerTls>,
+) -> ExitCode {
+    let state = Control::default();
+    let station = match sample_ec::Station::new(SampleEc::default(), state.clone(), tls) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("sample EC: {e}");
+            return ExitCode::from(EX_CONFIG);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("sample EC cannot listen on {listen}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(addr) = control {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => {
+                tokio::spawn(sample_ec::control::serve(l, state));
+                tracing::info!(%addr, "sample EC control API listening");
+            }
+            Err(e) => {
+                eprintln!("sample EC control cannot listen on {addr}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%listen, scheme, "sample EC listening");
+    match station.serve(listener).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sample EC: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the fixtures and prints the report; exit 0 only when every fixture passed.
+async fn run_conformance(c: conformance::Command) -> ExitCode {
+    init_logs("warn", Default::default());
+    match conformance::command(c).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EX_CONFIG)
+        }
+    }
+}
+
+async fn serve(config: &Path, demo_ec: Option<(SocketAddr, SocketAddr)>) -> ExitCode {
     let gateway = match load(config) {
         Ok(g) => Arc::new(g),
         Err(e) => {
@@ -358,16 +500,30 @@ async fn serve(config: &Path, demo_ec: Option<SocketAddr>) -> ExitCode {
     let settings = gateway.settings();
     init_logs(&settings.log_level, settings.log_format);
     sanp_gateway::app::log_findings(&gateway.live().snapshot);
-    if let Some(ec) = demo_ec {
-        let listener = match tokio::net::TcpListener::bind(ec).await {
-            Ok(l) => l,
+    if let Some((ec, control)) = demo_ec {
+        let state = Control::default();
+        let station = match sample_ec::Station::new(SampleEc::default(), state.clone(), None) {
+            Ok(s) => s,
             Err(e) => {
-                eprintln!("sample EC cannot listen on {ec}: {e}");
+                eprintln!("sample EC: {e}");
                 return ExitCode::FAILURE;
             }
         };
-        tokio::spawn(sample_ec::serve(listener, SampleEc::default()));
-        tracing::info!(listen = %ec, "sample EC listening");
+        for (addr, what) in [(ec, "sample EC"), (control, "sample EC control API")] {
+            let listener = match tokio::net::TcpListener::bind(addr).await {
+                Ok(l) => l,
+                Err(e) => {
+                    eprintln!("{what} cannot listen on {addr}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            if addr == ec {
+                tokio::spawn(station.clone().serve(listener));
+            } else {
+                tokio::spawn(sample_ec::control::serve(listener, state.clone()));
+            }
+            tracing::info!(listen = %addr, "{what} listening");
+        }
         // The demo's portal sits beside the gateway's settings (fixtures/demo/portal.toml).
         let portal_config = config.with_file_name("portal.toml");
         if portal_config.exists() {
@@ -465,6 +621,9 @@ fn print_demo_hints(addr: SocketAddr) {
          http://{addr}/nodo-per-psp-richiesta-avvisi/v1\n  \
          curl -s -H 'SOAPAction: nodoChiediCatalogoServizi' --data-binary @fixtures/demo/catalog-v1.xml \\\n    \
          http://{addr}/nodo-per-psp-richiesta-avvisi/v1\n\n\
+         The sample EC's control API is on http://127.0.0.1:8091 (queued answers, history, reset):\n\n  \
+         curl -s http://127.0.0.1:8091/scenarios\n  \
+         curl -s 'http://127.0.0.1:8091/history?last=5'\n\n\
          Version bridging is on for both demo stations: demandPaymentNotice with idSoggettoServizio 00110\n\
          (a version-1 service) and nodoChiediNumeroAvviso with idServizio 00001 (version 2) are translated.\n\n\
          The WSDLs: curl -s 'http://{addr}/node-for-psp/v1?wsdl'  and  '…/nodo-per-psp-richiesta-avvisi/v1?wsdl'\n\

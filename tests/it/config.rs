@@ -65,7 +65,7 @@ fn the_demo_configuration_checks_out() {
     );
     assert!(
         r.stdout
-            .contains("6 services, 6 subject services; 5 service schemas"),
+            .contains("11 services, 22 subject services; 5 service schemas"),
         "{}",
         r.stdout
     );

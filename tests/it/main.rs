@@ -11,6 +11,7 @@ mod support;
 
 mod catalog;
 mod config;
+mod conformance;
 mod contract_equivalence;
 mod demand;
 mod demo;

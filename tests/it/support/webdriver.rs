@@ -130,14 +130,6 @@ impl Browser {
             .await;
     }
 
-    pub async fn url(&self) -> String {
-        self.call(Method::GET, "/url", None)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
     /// The element matching a CSS selector (panics naming the selector when there is none).
     pub async fn find(&self, css: &str) -> String {
         let v = self
