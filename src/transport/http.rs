@@ -1,11 +1,13 @@
 //! One HTTP exchange: POST carries SOAP on any path, GET `?wsdl`/`?xsd=` publishes the contract,
 //! anything else is a 405 SOAP Fault.
 
+use std::time::Duration;
+
 use tokio::time::Instant;
 
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 
 use super::wsdl;
@@ -206,35 +208,63 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<Bytes, Router
     let settings = gw.settings();
     let limit = settings.limits.max_body_bytes;
     let charset = charset::of_headers(req.headers());
-    if let Some(len) = req
+    let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
-    {
-        if len > limit {
-            return Err(RouterError::TooLarge(limit));
-        }
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut body = req.into_body();
+    if declared.is_some_and(|len| len > limit) {
+        linger(body);
+        return Err(RouterError::TooLarge(limit));
     }
     // The body must arrive within its own deadline (a slow-loris body holds a connection slot).
-    let collected = tokio::time::timeout(
-        settings.limits.body_read_timeout,
-        Limited::new(req.into_body(), limit).collect(),
-    )
-    .await
-    .map_err(|_| RouterError::BodyTimeout)?;
-    let bytes = collected
-        .map_err(|e| {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                RouterError::TooLarge(limit)
-            } else {
-                RouterError::BodyRead(e.to_string())
+    let read = async {
+        let mut buf = bytes::BytesMut::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| RouterError::BodyRead(e.to_string()))?;
+            if let Ok(data) = frame.into_data() {
+                if buf.len() + data.len() > limit {
+                    return Err(RouterError::TooLarge(limit));
+                }
+                buf.extend_from_slice(&data);
             }
-        })?
-        .to_bytes();
+        }
+        Ok(buf.freeze())
+    };
+    let bytes = match tokio::time::timeout(settings.limits.body_read_timeout, read).await {
+        Err(_) => return Err(RouterError::BodyTimeout),
+        Ok(Err(RouterError::TooLarge(limit))) => {
+            linger(body);
+            return Err(RouterError::TooLarge(limit));
+        }
+        Ok(other) => other?,
+    };
     charset::decode(bytes, charset.as_deref()).map_err(RouterError::Charset)
+}
+
+/// How long, and how much, the rest of a refused body is read and dropped.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 64 * 1024 * 1024;
+
+/// Reads and drops the rest of a body refused as too large, for a bounded time and amount, so
+/// the client finishes sending and reads the 413 instead of a connection reset (the kernel
+/// resets a connection closed with unread data): nginx's lingering close.
+fn linger(mut body: Incoming) {
+    tokio::spawn(async move {
+        let drain = async {
+            let mut seen = 0usize;
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Ok(data) = frame.into_data() {
+                    seen += data.len();
+                    if seen > LINGER_BYTES {
+                        break;
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout(LINGER, drain).await;
+    });
 }
 
 pub fn xml(status: StatusCode, body: impl Into<Bytes>) -> Response<Body> {

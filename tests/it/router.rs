@@ -219,6 +219,46 @@ async fn oversized_bodies_are_413_and_the_gateway_keeps_serving() {
     assert_eq!(gw.demand(&Demand::default().xml()).await.outcome, "OK");
 }
 
+/// A client still writing a body far over the cap reads its 413, not a connection reset: the
+/// gateway reads and drops the rest for a bounded time (lingering close) before closing. Without
+/// that, the gateway closes with the client's bytes unread, the kernel resets the connection,
+/// and the client's next write fails before it ever reads the answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_writing_an_oversized_body_reads_its_413() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_ec, gw) = gateway().await;
+    let addr = gw.url.trim_start_matches("http://").to_owned();
+    let total = 4 * 1024 * 1024;
+    let mut tcp = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /node-for-psp/v1 HTTP/1.1\r\nHost: {addr}\r\nContent-Type: text/xml; charset=UTF-8\r\nSOAPAction: demandPaymentNotice\r\nContent-Length: {total}\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.expect("headers");
+    let chunk = vec![b'A'; 64 * 1024];
+    tcp.write_all(&chunk).await.expect("first chunk");
+    // The gateway has answered by now; the client, like a PSP's SOAP stack, is still sending.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut sent = chunk.len();
+    while sent < total {
+        tcp.write_all(&chunk)
+            .await
+            .unwrap_or_else(|e| panic!("after {sent} bytes the connection was reset: {e}"));
+        sent += chunk.len();
+    }
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        match tokio::time::timeout(std::time::Duration::from_secs(5), tcp.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => answer.extend_from_slice(&buf[..n]),
+            _ => break,
+        }
+    }
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+}
+
 #[tokio::test]
 async fn charsets_follow_the_content_type() {
     let (_ec, gw) = gateway().await;
