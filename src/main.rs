@@ -1,4 +1,4 @@
-//! Command line: serve, check a configuration, run the sample EC, run the demo, or run the conformance fixtures.
+//! Command line: serve, check a configuration, run the sample EC, the portal, the probe, the demo, or the conformance fixtures.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -106,7 +106,7 @@ enum Command {
     /// Exit status: 0 every check passed (warnings allowed), 1 the station needs fixing, 2 the
     /// probe could not run (bad arguments, unreadable files).
     #[command(verbatim_doc_comment)]
-    Probe(Box<ProbeArgs>),
+    Probe(Box<sanp_gateway::probe::cli::ProbeArgs>),
     /// Run the sample EC, the gateway and the portal on the bundled demo configuration.
     Demo {
         #[arg(
@@ -117,97 +117,6 @@ enum Command {
         config: PathBuf,
     },
 }
-
-#[derive(clap::Args)]
-struct ProbeArgs {
-    /// Gateway settings (TOML): the station's endpoint, paths, proxy and TLS profile come from
-    /// them and from their registry, exactly as the gateway uses them. Needs --station.
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "station",
-        conflicts_with = "url"
-    )]
-    config: Option<PathBuf>,
-    /// Station code in the registry.
-    #[arg(long, value_name = "CODE", requires = "config")]
-    station: Option<String>,
-    /// An explicit endpoint instead of a registry station.
-    #[arg(long, value_name = "URL", required_unless_present = "config")]
-    url: Option<String>,
-    /// With --url: CA bundle (PEM) that issues the station's certificate.
-    #[arg(long, value_name = "FILE", requires = "url")]
-    ca: Option<PathBuf>,
-    /// With --url: the gateway's client certificate (PEM chain).
-    #[arg(long, value_name = "FILE", requires = "url")]
-    cert: Option<PathBuf>,
-    /// With --url: the key of --cert (PEM).
-    #[arg(long, value_name = "FILE", requires = "url")]
-    key: Option<PathBuf>,
-    /// With --url: the primitive to send.
-    #[arg(
-        long,
-        value_enum,
-        default_value = "pa-demand-payment-notice",
-        requires = "url"
-    )]
-    primitive: PrimitiveArg,
-    /// The service's XSD: data are generated from it (or --data checked against it).
-    #[arg(long, value_name = "FILE")]
-    service_xsd: Option<PathBuf>,
-    /// datiSpecificiServizio to send (XML, before base64).
-    #[arg(long, value_name = "FILE")]
-    data: Option<PathBuf>,
-    /// With --url: idPA / identificativoDominio.
-    #[arg(long, value_name = "CODE", default_value = "77777777777")]
-    id_pa: String,
-    /// With --url: idBrokerPA.
-    #[arg(long, value_name = "CODE", default_value = "77777777777")]
-    id_broker_pa: String,
-    /// With --url: idStation.
-    #[arg(long, value_name = "CODE", default_value = "77777777777_01")]
-    id_station: String,
-    /// With --url: idServizio.
-    #[arg(long, value_name = "ID", default_value = "00001")]
-    id_servizio: String,
-    /// With --url: idSoggettoServizio.
-    #[arg(long, value_name = "ID", default_value = "00001")]
-    id_soggetto_servizio: String,
-    /// identificativoPSP of legacy requests.
-    #[arg(long, value_name = "CODE", default_value = "SANP_PROBE")]
-    psp: String,
-    /// Valid requests per service; above 1, p50/p99 against the SLA (98% within 2 s).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    repeat: u32,
-    /// Print the requests that would be sent, send nothing.
-    #[arg(long)]
-    dry_run: bool,
-    /// Stop before any SOAP call (name, TCP, TLS only).
-    #[arg(long)]
-    connectivity_only: bool,
-    /// Report format on standard output.
-    #[arg(long, value_enum, default_value = "text")]
-    format: FormatArg,
-    /// Also write a JUnit XML report to FILE.
-    #[arg(long, value_name = "FILE")]
-    junit: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum PrimitiveArg {
-    PaDemandPaymentNotice,
-    PaaChiediNumeroAvviso,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum FormatArg {
-    Text,
-    Json,
-}
-
-/// Exit codes of `probe`: the station needs fixing / the probe could not run.
-const PROBE_STATION_WRONG: u8 = 1;
-const PROBE_CANNOT_RUN: u8 = 2;
 
 /// The demo's sample EC and its control API.
 const DEMO_EC: (SocketAddr, SocketAddr) = (
@@ -274,7 +183,7 @@ fn main() -> ExitCode {
                 };
                 sample_ec_alone(listen, control, tls.as_ref()).await
             }
-            Command::Probe(args) => probe(*args).await,
+            Command::Probe(args) => sanp_gateway::probe::cli::run(*args).await,
             // The demo registry's stations point at the sample EC on 127.0.0.1:8090.
             Command::Demo { config } => serve(&config, Some(DEMO_EC)).await,
             Command::Conformance {
@@ -308,85 +217,6 @@ fn main() -> ExitCode {
     // Log lines are written in batches: the last ones go out before the process ends.
     sanp_gateway::observe::output::flush();
     code
-}
-
-async fn probe(args: ProbeArgs) -> ExitCode {
-    use sanp_gateway::probe::{self, Ids, Inputs, Primitive, RunOptions};
-    use std::io::IsTerminal as _;
-    let cannot = |e: &dyn std::fmt::Display| {
-        eprintln!("probe: {e}");
-        ExitCode::from(PROBE_CANNOT_RUN)
-    };
-    let inputs = Inputs {
-        service_xsd: args.service_xsd.clone(),
-        data: args.data.clone(),
-        ids: Some(Ids {
-            id_pa: args.id_pa.clone(),
-            id_broker_pa: args.id_broker_pa.clone(),
-            id_station: args.id_station.clone(),
-            id_servizio: args.id_servizio.clone(),
-            id_soggetto_servizio: args.id_soggetto_servizio.clone(),
-            psp: args.psp.clone(),
-        }),
-        primitive: Some(match args.primitive {
-            PrimitiveArg::PaDemandPaymentNotice => Primitive::PaDemand,
-            PrimitiveArg::PaaChiediNumeroAvviso => Primitive::Legacy,
-        }),
-        need_data: !args.connectivity_only,
-    };
-    let plan = match (&args.config, &args.station, &args.url) {
-        (Some(config), Some(station), _) => probe::target::from_registry(config, station, &inputs),
-        (_, _, Some(url)) => probe::target::from_url(
-            url,
-            args.ca.as_deref(),
-            args.cert.as_deref(),
-            args.key.as_deref(),
-            &inputs,
-        ),
-        _ => Err(probe::ProbeError::Usage(
-            "give --config FILE --station CODE, or --url URL".into(),
-        )),
-    };
-    let plan = match plan {
-        Ok(p) => p,
-        Err(e) => return cannot(&e),
-    };
-    let opts = RunOptions {
-        repeat: args.repeat as usize,
-        connectivity_only: args.connectivity_only,
-    };
-    if args.dry_run {
-        print!("{}", probe::dry_run(&plan));
-        return ExitCode::SUCCESS;
-    }
-    let (requests, positions) = probe::planned_requests(&plan, &opts);
-    if requests > 0 {
-        eprintln!(
-            "probe: sending {requests} request(s) to {}: {positions} ask(s) the EC to create a debt position (--dry-run shows them, --connectivity-only sends none)",
-            plan.target
-        );
-    }
-    let report = match probe::run(&plan, &opts).await {
-        Ok(r) => r,
-        Err(e) => return cannot(&e),
-    };
-    if let Some(path) = &args.junit {
-        if let Err(e) = std::fs::write(path, report.junit()) {
-            return cannot(&format!("--junit {}: {e}", path.display()));
-        }
-    }
-    match args.format {
-        FormatArg::Text => print!("{}", report.text(std::io::stdout().is_terminal())),
-        FormatArg::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report.json()).unwrap_or_default()
-        ),
-    }
-    if report.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(PROBE_STATION_WRONG)
-    }
 }
 
 fn load(config: &Path) -> Result<Gateway, String> {

@@ -6,6 +6,7 @@
 //! (a verifier and a client-certificate resolver wrapped around the gateway's own) and reports.
 
 mod certs;
+pub mod cli;
 pub mod connect;
 pub mod functional;
 pub mod report;
