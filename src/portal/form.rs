@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use crate::soap::write::escape_text;
+use crate::xsd::example::sample_pattern;
 use crate::xsd::model::{
     Base, Content, ElementDecl, Group, GroupKind, Particle, ServiceModel, SimpleType,
 };
@@ -380,7 +381,7 @@ pub fn example(s: &SimpleType) -> Result<String, String> {
         return Ok(v.clone());
     }
     if let Some(p) = s.patterns.first() {
-        return sample_of_pattern(p);
+        return sample_pattern(p).map_err(|e| format!("pattern {p:?}: {e}"));
     }
     let len = s
         .length
@@ -398,127 +399,6 @@ pub fn example(s: &SimpleType) -> Result<String, String> {
             .take(len)
             .collect(),
     })
-}
-
-/// The shortest string a pattern of the subset the bundled schemas use matches: literals,
-/// escapes (`\d`, `\.`), classes with ranges, groups (the first alternative), and the
-/// quantifiers `{n}`, `{n,m}`, `+`, `*`, `?`.
-fn sample_of_pattern(p: &str) -> Result<String, String> {
-    let chars: Vec<char> = p.chars().collect();
-    let mut i = 0;
-    let out = sample_seq(&chars, &mut i).map_err(|what| format!("pattern {p:?}: {what}"))?;
-    if i < chars.len() {
-        return Err(format!("pattern {p:?}: an unmatched ')'"));
-    }
-    Ok(out)
-}
-
-/// A sequence up to `)` or the end; `|` ends the first alternative, the others are skipped.
-fn sample_seq(chars: &[char], i: &mut usize) -> Result<String, String> {
-    let mut out = String::new();
-    while *i < chars.len() {
-        let atom: String = match chars[*i] {
-            ')' => return Ok(out),
-            '|' => {
-                skip_alternatives(chars, i)?;
-                return Ok(out);
-            }
-            '(' => {
-                *i += 1;
-                let inner = sample_seq(chars, i)?;
-                if chars.get(*i) != Some(&')') {
-                    return Err("an unclosed group".into());
-                }
-                *i += 1;
-                inner
-            }
-            '[' => {
-                let end = chars[*i..]
-                    .iter()
-                    .position(|c| *c == ']')
-                    .map(|e| *i + e)
-                    .ok_or("an unclosed class")?;
-                let class = &chars[*i + 1..end];
-                if class.first() == Some(&'^') {
-                    return Err("a negated class is not supported".into());
-                }
-                *i = end + 1;
-                class.first().ok_or("an empty class")?.to_string()
-            }
-            '\\' => {
-                let c = chars.get(*i + 1).copied().unwrap_or('\\');
-                *i += 2;
-                match c {
-                    'd' => "0".into(),
-                    '.' | '-' | '\\' | '+' | '(' | ')' | '[' | ']' | '{' | '}' | '?' | '*'
-                    | '|' => c.to_string(),
-                    other => return Err(format!("the escape \\{other} is not supported")),
-                }
-            }
-            '.' => {
-                *i += 1;
-                "a".into()
-            }
-            c => {
-                *i += 1;
-                c.to_string()
-            }
-        };
-        // Quantifier: the minimum count (at least one for '+').
-        let count = match chars.get(*i) {
-            Some('{') => {
-                let end = chars[*i..]
-                    .iter()
-                    .position(|c| *c == '}')
-                    .map(|e| *i + e)
-                    .ok_or("an unclosed quantifier")?;
-                let spec: String = chars[*i + 1..end].iter().collect();
-                *i = end + 1;
-                spec.split(',')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .parse::<usize>()
-                    .map_err(|_| format!("the quantifier {{{spec}}}"))?
-            }
-            Some('+') => {
-                *i += 1;
-                1
-            }
-            Some('*') | Some('?') => {
-                *i += 1;
-                0
-            }
-            _ => 1,
-        };
-        for _ in 0..count {
-            out.push_str(&atom);
-        }
-    }
-    Ok(out)
-}
-
-/// Skips `|alternative…` up to the `)` that closes the group (or the end).
-fn skip_alternatives(chars: &[char], i: &mut usize) -> Result<(), String> {
-    let mut depth = 0usize;
-    let mut in_class = false;
-    while *i < chars.len() {
-        match chars[*i] {
-            '\\' => *i += 1,
-            '[' => in_class = true,
-            ']' => in_class = false,
-            '(' if !in_class => depth += 1,
-            ')' if !in_class => {
-                if depth == 0 {
-                    return Ok(());
-                }
-                depth -= 1;
-            }
-            _ => {}
-        }
-        *i += 1;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -586,17 +466,5 @@ mod tests {
         assert!(pesca
             .instance(&values)
             .contains("<note><note>ok</note></note>"));
-    }
-
-    #[test]
-    fn patterns_of_the_bundled_subset_yield_matching_samples() {
-        assert_eq!(sample_of_pattern("[0-9]{11}").as_deref(), Ok("00000000000"));
-        assert_eq!(sample_of_pattern("\\d+\\.\\d{2}").as_deref(), Ok("0.00"));
-        assert_eq!(sample_of_pattern("(ab|c)d").as_deref(), Ok("abd"));
-        assert_eq!(
-            sample_of_pattern("[a-z0-9_\\.]+@[a-z]+(\\.[a-z]+)*").as_deref(),
-            Ok("a@a")
-        );
-        assert!(sample_of_pattern("[^a]").is_err());
     }
 }
