@@ -55,7 +55,7 @@ fn unsupported_constructs_are_named_with_their_schema() {
     let mut b = Bundle::default();
     b.insert(
         "a.xsd",
-        br#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:a">
+        br#"<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:a" elementFormDefault="qualified">
             <xs:element name="r"><xs:complexType><xs:attribute name="x" type="xs:string"/></xs:complexType></xs:element>
           </xs:schema>"#
             .to_vec(),

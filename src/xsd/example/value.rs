@@ -1,81 +1,51 @@
-//! Values of simple types: the facets of a restriction chain and a built-in value meeting them.
+//! Values of simple types: one meeting the facets the model collected down the restriction chain.
 
-use super::{err, sample_pattern, ExampleError, XNode};
+use super::{err, sample_pattern, ExampleError};
+use crate::xsd::model::{Base, SimpleType};
 
-/// Facets of a restriction chain; the most derived one wins.
-#[derive(Debug, Default)]
-pub(super) struct Facets {
-    enumeration: Option<String>,
-    patterns: Vec<String>,
-    length: Option<usize>,
-    min_length: Option<usize>,
-    max_length: Option<usize>,
-    bounds: Vec<(String, String)>,
+/// A value of `s` (the element `name`'s type): its fixed value, else one meeting its facets.
+pub(super) fn of(file: &str, s: &SimpleType, name: &str) -> Result<String, ExampleError> {
+    if let Some(v) = &s.fixed {
+        return Ok(v.clone());
+    }
+    builtin(file, s, name)
 }
 
-impl Facets {
-    pub(super) fn add(&mut self, file: &str, r: &XNode) -> Result<(), ExampleError> {
-        for f in r.xsd_children() {
-            let v = f.attr("value").unwrap_or_default().to_owned();
-            let num = || {
-                v.parse::<usize>()
-                    .map_err(|_| err(file, format!("{} value {v:?}", f.local)))
-            };
-            match f.local.as_str() {
-                "enumeration" => {
-                    self.enumeration.get_or_insert(v);
-                }
-                "pattern" => self.patterns.push(v),
-                "length" => {
-                    self.length.get_or_insert(num()?);
-                }
-                "minLength" => {
-                    self.min_length.get_or_insert(num()?);
-                }
-                "maxLength" => {
-                    self.max_length.get_or_insert(num()?);
-                }
-                "minInclusive" | "maxInclusive" | "minExclusive" | "maxExclusive" => {
-                    self.bounds.push((f.local.clone(), v))
-                }
-                "whiteSpace" => {}
-                other => return Err(err(file, format!("facet <xsd:{other}>"))),
-            }
-        }
-        Ok(())
-    }
+fn length_ok(s: &SimpleType, v: &str) -> bool {
+    let n = u32::try_from(v.chars().count()).unwrap_or(u32::MAX);
+    s.length.is_none_or(|l| n == l)
+        && s.min_length.is_none_or(|l| n >= l)
+        && s.max_length.is_none_or(|l| n <= l)
+}
 
-    fn length_ok(&self, s: &str) -> bool {
-        let n = s.chars().count();
-        self.length.is_none_or(|l| n == l)
-            && self.min_length.is_none_or(|l| n >= l)
-            && self.max_length.is_none_or(|l| n <= l)
-    }
-
-    fn bounds_ok(&self, s: &str) -> bool {
-        let Ok(x) = s.parse::<f64>() else {
-            return self.bounds.is_empty();
-        };
-        self.bounds.iter().all(|(k, v)| match v.parse::<f64>() {
-            Ok(b) => match k.as_str() {
-                "minInclusive" => x >= b,
-                "maxInclusive" => x <= b,
-                "minExclusive" => x > b,
-                _ => x < b,
-            },
-            Err(_) => false,
-        })
-    }
+fn bounds_ok(s: &SimpleType, v: &str) -> bool {
+    let bounds = [
+        (&s.min_inclusive, "minInclusive"),
+        (&s.max_inclusive, "maxInclusive"),
+        (&s.min_exclusive, "minExclusive"),
+        (&s.max_exclusive, "maxExclusive"),
+    ];
+    let set: Vec<(&str, &str)> = bounds
+        .iter()
+        .filter_map(|(b, k)| b.as_deref().map(|b| (*k, b)))
+        .collect();
+    let Ok(x) = v.parse::<f64>() else {
+        return set.is_empty();
+    };
+    set.iter().all(|(k, b)| match b.parse::<f64>() {
+        Ok(b) => match *k {
+            "minInclusive" => x >= b,
+            "maxInclusive" => x <= b,
+            "minExclusive" => x > b,
+            _ => x < b,
+        },
+        Err(_) => false,
+    })
 }
 
 /// A value of built-in type `ty` satisfying `facets`, or an error naming what cannot be met.
-pub(super) fn builtin(
-    file: &str,
-    ty: &str,
-    facets: &Facets,
-    name: &str,
-) -> Result<String, ExampleError> {
-    let value = if let Some(e) = &facets.enumeration {
+fn builtin(file: &str, facets: &SimpleType, name: &str) -> Result<String, ExampleError> {
+    let value = if let Some(e) = facets.enumeration.first() {
         e.clone()
     } else if let Some(p) = facets.patterns.first() {
         if facets.patterns.len() > 1 {
@@ -86,30 +56,25 @@ pub(super) fn builtin(
         }
         sample_pattern(p).map_err(|why| err(file, format!("{name}: pattern {p:?}: {why}")))?
     } else {
-        match ty {
-            "string" | "normalizedString" | "token" => {
+        match facets.base {
+            Base::String => {
                 let want = facets
                     .length
                     .unwrap_or_else(|| facets.min_length.unwrap_or(0).max(7));
-                let want = facets.max_length.map_or(want, |m| want.min(m));
+                let want = facets.max_length.map_or(want, |m| want.min(m)) as usize;
                 "esempio"
                     .chars()
                     .chain(std::iter::repeat('x'))
                     .take(want)
                     .collect()
             }
-            "decimal" => "1.00".into(),
-            "int" | "integer" | "long" | "short" | "nonNegativeInteger" | "positiveInteger" => {
-                "1".into()
-            }
-            "boolean" => "true".into(),
-            "date" => "2030-01-31".into(),
-            "dateTime" => "2030-01-31T12:00:00".into(),
-            "gYear" => "2030".into(),
-            other => return Err(err(file, format!("{name}: built-in type xsd:{other}"))),
+            Base::Decimal => "1.00".into(),
+            Base::Integer => "1".into(),
+            Base::Boolean => "true".into(),
+            Base::Date => "2030-01-31".into(),
         }
     };
-    if !facets.length_ok(&value) || !facets.bounds_ok(&value) {
+    if !length_ok(facets, &value) || !bounds_ok(facets, &value) {
         return Err(err(
             file,
             format!("{name}: no value found meeting its length and bound facets together (tried {value:?})"),
