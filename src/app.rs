@@ -273,7 +273,7 @@ pub fn load_live(settings: &Settings, bytes: Option<&[u8]>) -> Result<Live, Star
         Some(b) => registry::load_bytes(b),
         None => registry::load_file(&settings.registry),
     };
-    let snapshot = loaded.map_err(|source| StartError::Registry {
+    let mut snapshot = loaded.map_err(|source| StartError::Registry {
         path: match bytes {
             Some(_) => "(fetched document)".to_owned(),
             None => settings.registry.display().to_string(),
@@ -282,7 +282,12 @@ pub fn load_live(settings: &Settings, bytes: Option<&[u8]>) -> Result<Live, Star
     })?;
     let service_schemas = match (settings.service_data, &settings.service_schema_dir) {
         (ServiceDataMode::PassThrough, _) => ServiceSchemas::default(),
-        (ServiceDataMode::Validate, Some(dir)) => ServiceSchemas::load(dir, &snapshot)?,
+        (ServiceDataMode::Validate, Some(dir)) => {
+            let (schemas, findings) = ServiceSchemas::load(dir, &snapshot)?;
+            // Reported with the registry's own findings (logs, metrics, check-config).
+            snapshot.findings.extend(findings);
+            schemas
+        }
         (ServiceDataMode::Validate, None) => return Err(StartError::NoServiceSchemaDir),
     };
     // Loading a large registry frees as much as it keeps (the document text, the raw model):

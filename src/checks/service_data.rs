@@ -1,19 +1,24 @@
 //! `datiSpecificiServizio` against the service's own schema (interfaces.md §5.4, §6.3 step 14).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine as _;
 
-use crate::registry::Snapshot;
+use crate::registry::{Effect, Finding, Snapshot};
+
+/// What a service whose schema cannot be had becomes.
+const UNCHECKED: &str = "its service data are forwarded unchecked (as in pass_through)";
 use crate::soap::{self, Limits};
 use crate::xsd::{self, Bundle, Schema};
 
-/// Compiled per-service schemas, by `reference_xsd` file name.
+/// Compiled per-service schemas, by `reference_xsd` file name, and the schemas that could not be
+/// had (their services' data are forwarded unchecked, as in `pass_through`).
 #[derive(Debug, Clone, Default)]
 pub struct ServiceSchemas {
     by_name: HashMap<String, Schema>,
+    unchecked: HashSet<String>,
 }
 
 /// A service schema that cannot be used; names the registry entry that needs it.
@@ -25,12 +30,6 @@ pub enum ServiceSchemaError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cdsServices[{service:?}].reference_xsd: {file} is not in {dir}")]
-    Missing {
-        service: String,
-        file: String,
-        dir: String,
-    },
     #[error("cdsServices[{service:?}].reference_xsd: {source}")]
     Compile {
         service: String,
@@ -40,9 +39,11 @@ pub enum ServiceSchemaError {
 }
 
 impl ServiceSchemas {
-    /// Compiles the schema of every service in `snap` from `dir`; a missing or broken one is an
-    /// error, so a registry is never accepted with a service the gateway could not check.
-    pub fn load(dir: &Path, snap: &Snapshot) -> Result<Self, ServiceSchemaError> {
+    /// Compiles the schema of every service in `snap` from `dir`. A schema that is not in `dir`
+    /// (real catalogs name more schemas than any folder holds) or does not compile costs its
+    /// services' validation alone, not the registry: their data are forwarded unchecked, and
+    /// each such service is returned as a finding. Only an unreadable folder is an error.
+    pub fn load(dir: &Path, snap: &Snapshot) -> Result<(Self, Vec<Finding>), ServiceSchemaError> {
         // The folder's schemas plus the common types they import (Cup_1_0_0.xsd).
         let bundle = Bundle::service_schemas(dir).map_err(|source| ServiceSchemaError::Dir {
             dir: dir.display().to_string(),
@@ -52,26 +53,42 @@ impl ServiceSchemas {
         let mut services: Vec<_> = snap.services.values().collect();
         services.sort_by(|a, b| a.id.cmp(&b.id));
         let mut by_name = HashMap::new();
+        let mut unchecked = HashSet::new();
+        let mut findings = Vec::new();
         for s in services {
-            if by_name.contains_key(&s.reference_xsd) {
-                continue;
-            }
-            if bundle.get(&s.reference_xsd).is_none() {
-                return Err(ServiceSchemaError::Missing {
-                    service: s.id.clone(),
-                    file: s.reference_xsd.clone(),
-                    dir: dir.display().to_string(),
+            let known = by_name.contains_key(&s.reference_xsd);
+            let problem = if known {
+                None
+            } else if unchecked.contains(&s.reference_xsd) {
+                Some(format!("{} is not usable (see above)", s.reference_xsd))
+            } else if bundle.get(&s.reference_xsd).is_none() {
+                Some(format!("{} is not in {}", s.reference_xsd, dir.display()))
+            } else {
+                match Schema::compile(bundle.clone(), &s.reference_xsd) {
+                    Ok(schema) => {
+                        by_name.insert(s.reference_xsd.clone(), schema);
+                        None
+                    }
+                    Err(e) => Some(e.to_string()),
+                }
+            };
+            if let Some(problem) = problem {
+                unchecked.insert(s.reference_xsd.clone());
+                findings.push(Finding {
+                    map: "cdsServices",
+                    key: s.id.clone(),
+                    field: "reference_xsd".into(),
+                    problem,
+                    effect: Effect::Degraded(UNCHECKED),
                 });
             }
-            let schema = Schema::compile(bundle.clone(), &s.reference_xsd).map_err(|source| {
-                ServiceSchemaError::Compile {
-                    service: s.id.clone(),
-                    source,
-                }
-            })?;
-            by_name.insert(s.reference_xsd.clone(), schema);
         }
-        Ok(Self { by_name })
+        Ok((Self { by_name, unchecked }, findings))
+    }
+
+    /// Whether `reference_xsd` is a schema the gateway could not have: its data go unchecked.
+    pub fn is_unchecked(&self, reference_xsd: &str) -> bool {
+        self.unchecked.contains(reference_xsd)
     }
 
     /// Compiles every service schema in `dir` (what a client of the gateway validates against,
@@ -98,7 +115,10 @@ impl ServiceSchemas {
             })?;
             by_name.insert(name, schema);
         }
-        Ok(Self { by_name })
+        Ok(Self {
+            by_name,
+            unchecked: HashSet::new(),
+        })
     }
 
     pub fn get(&self, reference_xsd: &str) -> Option<&Schema> {

@@ -689,3 +689,30 @@ async fn pass_through_mode_forwards_service_data_untouched() {
         Some(data.as_str())
     );
 }
+
+/// A service whose schema the gateway does not have (real catalogs name many) is not refused:
+/// its data reach the EC unchecked, as in pass-through, while the other services stay validated.
+#[tokio::test]
+async fn a_service_whose_schema_is_missing_forwards_its_data_unchecked() {
+    let ec = TestEc::start(ec::reply(ec::ok_answer())).await;
+    let mut registry = conformance_registry();
+    point_stations_at(&mut registry, ec.port());
+    registry["cdsServices"]["00002"]["reference_xsd"] =
+        serde_json::Value::from("Missing_1_0_0.xsd");
+    let gw = TestGateway::start(&registry, "").await;
+    let not_a_passport = base64::engine::general_purpose::STANDARD.encode("<ciao>caro</ciao>");
+    let send = |ss: &str| Demand {
+        subject_service: ss.into(),
+        data: not_a_passport.clone(),
+        ..Demand::default()
+    };
+    let r = gw.demand(&send("00043").xml()).await;
+    assert_eq!(r.outcome, "OK", "{}", r.raw);
+    let received = ec.received();
+    assert_eq!(received.len(), 1);
+    assert!(received[0].body.contains(&not_a_passport), "sent untouched");
+    // The car tax still has its schema: the same data are a syntax KO there.
+    let r = gw.demand(&send("00042").xml()).await;
+    assert_eq!(r.fault().code, "PPT_SINTASSI_XSD", "{}", r.raw);
+    assert_eq!(ec.received().len(), 1);
+}
