@@ -33,8 +33,8 @@ use http::StatusCode;
 use crate::large::large_registry;
 use crate::measure::{allocations, count_libxml2_allocations, idle_connections};
 use crate::oha::{load, median_run, oha, Target};
-use crate::procs::{free_port, gateway_bin, spawn, spawn_role, until_listening, Bench};
-use crate::report::write_report;
+use crate::procs::{free_port, gateway_bin, spawn, spawn_role, until_listening, Bench, NginxSide};
+use crate::report::{write_report, Row};
 use crate::scenarios::{capture_upstream_bodies, demand_with_plate, one, Baseline, Scenario};
 use crate::servers::run_role;
 
@@ -233,6 +233,24 @@ async fn orchestrate(opts: Options) {
             }
             let base = spawn_role(sc.baseline.label(), sc.baseline.label(), port, &extra);
             until_listening(port, sc.baseline.label()).await;
+            // nginx doing the baseline's job: relay to the EC, or answer the same bytes.
+            let nginx_port = free_port();
+            let side = match sc.baseline {
+                Baseline::Forwarder => NginxSide::Proxy(ec_port),
+                Baseline::Static => NginxSide::Static(&sc.baseline_body),
+            };
+            let nginx = bench.nginx(
+                &format!("nginx-{}-{}", sc.name.replace(' ', "_"), u8::from(tls)),
+                nginx_port,
+                tls,
+                &side,
+            );
+            until_listening(nginx_port, "nginx").await;
+            let nginx_url = if tls {
+                format!("https://localhost:{nginx_port}/pagopa/paForNode")
+            } else {
+                format!("http://127.0.0.1:{nginx_port}/pagopa/paForNode")
+            };
             let base_url = if tls {
                 format!("https://localhost:{port}/pagopa/paForNode")
             } else {
@@ -296,6 +314,25 @@ async fn orchestrate(opts: Options) {
                 tls: pki_ref,
                 expect: None,
             };
+            let nginx_target = Target {
+                url: nginx_url.clone(),
+                proc: &nginx,
+                tls: pki_ref,
+                expect: None,
+            };
+            if !tls {
+                let (s, answer) = one(
+                    &nginx_url,
+                    base_action,
+                    &std::fs::read(&base_req).expect("req"),
+                )
+                .await;
+                assert!(
+                    s == StatusCode::OK && answer.contains(sc.baseline_expect),
+                    "nginx check {}: {answer}",
+                    sc.name
+                );
+            }
             // Warm both (connections, per-thread schema copies), then measure.
             let warm = Options {
                 duration: 1,
@@ -303,14 +340,17 @@ async fn orchestrate(opts: Options) {
             };
             let _ = load(&gw_target, &gw_body, sc.action, &warm, None);
             let _ = load(&base_target, &base_req, base_action, &warm, None);
+            let _ = load(&nginx_target, &base_req, base_action, &warm, None);
             // Alternating rounds, so a slow spell of the shared machine hits both sides.
             let mut gs = Vec::new();
             let mut bs = Vec::new();
+            let mut ns = Vec::new();
             for _ in 0..opts.rounds {
                 gs.push(load(&gw_target, &gw_body, sc.action, &opts, None));
                 bs.push(load(&base_target, &base_req, base_action, &opts, None));
+                ns.push(load(&nginx_target, &base_req, base_action, &opts, None));
             }
-            let (g, b) = (median_run(gs), median_run(bs));
+            let (g, b, n) = (median_run(gs), median_run(bs), median_run(ns));
             // Latency at half the gateway's maximum, for both.
             // Twice as long as a closed-loop round: the connections' TLS handshakes at the start
             // of a run queue the first requests, and with latency correction that start-up
@@ -322,17 +362,21 @@ async fn orchestrate(opts: Options) {
             };
             let gr = load(&gw_target, &gw_body, sc.action, &steady, Some(rate));
             let br = load(&base_target, &base_req, base_action, &steady, Some(rate));
+            let nr = load(&nginx_target, &base_req, base_action, &steady, Some(rate));
             eprintln!(
-                "{:<18} {:<4} gateway {:>8.0} req/s  {} {:>8.0} req/s  ratio {:.2}  p99 at {:.0}/s: {:.2} vs {:.2} ms",
+                "{:<18} {:<4} gateway {:>8.0} req/s  {} {:>8.0} req/s  ratio {:.2}  nginx {:>8.0} req/s  ratio {:.2}  p99 at {:.0}/s: {:.2} vs {:.2} / nginx {:.2} ms",
                 sc.name,
                 if tls { "mTLS" } else { "HTTP" },
                 g.rps,
                 sc.baseline.label(),
                 b.rps,
                 g.rps / b.rps,
+                n.rps,
+                g.rps / n.rps,
                 rate,
                 gr.p99,
-                br.p99
+                br.p99,
+                nr.p99
             );
             for (what, r) in [("closed loop", &g), ("fixed rate", &gr)] {
                 if r.expected.is_nan() || r.expected < 1.0 {
@@ -344,8 +388,20 @@ async fn orchestrate(opts: Options) {
                     );
                 }
             }
-            rows.push((sc.name, tls, sc.baseline, g, b, rate, gr, br));
+            rows.push(Row {
+                name: sc.name,
+                tls,
+                baseline: sc.baseline,
+                gateway: g,
+                base: b,
+                nginx: n,
+                rate,
+                gateway_at_rate: gr,
+                base_at_rate: br,
+                nginx_at_rate: nr,
+            });
             drop(base);
+            drop(nginx);
         }
     }
     let _ = oha;

@@ -135,17 +135,40 @@ pub fn count_libxml2_allocations() {
 // ---------------------------------------------------------------------------------------------
 // CPU and memory of a running process.
 
+/// CPU seconds (user + system) and parent pid of process `pid`, from /proc/pid/stat.
+fn stat_cpu(pid: &str) -> Option<(f64, String)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r)?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // ppid is field 4 (index 1 after the name); utime and stime fields 14 and 15 (11, 12).
+    Some((
+        (ticks(11) + ticks(12)) / clock_ticks(),
+        f.get(1)?.to_string(),
+    ))
+}
+
 impl Proc {
-    /// User + system CPU seconds so far.
+    /// User + system CPU seconds so far, of the process and of its live children (nginx's
+    /// workers do the work of its master).
     pub fn cpu(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
-        // Fields after the command name (which may hold spaces) start after the last ')'.
-        let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-        // utime and stime are fields 14 and 15 of /proc/pid/stat (index 11, 12 after the name).
-        (ticks(11) + ticks(12)) / clock_ticks()
+        let pid = self.pid().to_string();
+        let mut total = stat_cpu(&pid).map(|(cpu, _)| cpu).unwrap_or(0.0);
+        if let Ok(entries) = std::fs::read_dir("/proc") {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if !name.bytes().all(|b| b.is_ascii_digit()) || name == pid {
+                    continue;
+                }
+                if let Some((cpu, ppid)) = stat_cpu(&name) {
+                    if ppid == pid {
+                        total += cpu;
+                    }
+                }
+            }
+        }
+        total
     }
 
     pub fn status_kib(&self, key: &str) -> u64 {

@@ -109,10 +109,7 @@ impl Bench {
     }
 
     /// Gateway settings on `port`: plain HTTP, or mutual TLS with the PSP certificate bound to
-    /// the demo broker.
-    /// The demo station declares `thread_number` 4, which would cap calls in flight to it at 4
-    /// and answer the rest PPT_SUPERAMENTOSOGLIA: the local sample EC takes far more, so the
-    /// bench raises the cap, as an operator would for such an EC.
+    /// the demo broker. Stations keep the default concurrency (`thread_number` is no cap).
     pub fn gateway(&self, name: &str, port: u16, tls: bool, registry: &Path) -> Proc {
         let admin = free_port();
         let listener = if tls {
@@ -129,8 +126,7 @@ impl Bench {
         };
         let settings = format!(
             "listen = \"127.0.0.1:{port}\"\nregistry = {:?}\nservice_schema_dir = {:?}\n{listener}\n\
-             [admin]\nlisten = \"127.0.0.1:{admin}\"\n[ec]\nstation_service = \"service_pof\"\n\
-             [ec.stations.\"80000000001_01\"]\nmax_concurrent = 1024\n",
+             [admin]\nlisten = \"127.0.0.1:{admin}\"\n[ec]\nstation_service = \"service_pof\"\n",
             registry.display().to_string(),
             common::repo().join("xsd/catalogo-servizi").display().to_string(),
         );
@@ -147,6 +143,61 @@ impl Bench {
         p
     }
 
+    /// nginx, the highest reference on this machine, in its own process (master and two
+    /// workers, like the gateway's two runtime threads): relaying to the EC on `upstream`, or
+    /// answering `body` statically; plain HTTP or mutual TLS with the gateway's certificate.
+    pub fn nginx(&self, name: &str, port: u16, tls: bool, side: &NginxSide<'_>) -> Proc {
+        let dir = self.path(name);
+        std::fs::create_dir_all(&dir).expect("nginx dir");
+        let listen = if tls {
+            format!(
+                "listen 127.0.0.1:{port} ssl;\n    ssl_certificate {};\n    ssl_certificate_key {};\n    \
+                 ssl_client_certificate {};\n    ssl_verify_client on;",
+                self.pki.server.cert.display(),
+                self.pki.server.key.display(),
+                self.pki.ca.display()
+            )
+        } else {
+            format!("listen 127.0.0.1:{port};")
+        };
+        let (upstream, location) = match side {
+            NginxSide::Proxy(ec) => (
+                format!("upstream ec {{ server 127.0.0.1:{ec}; keepalive 64; }}"),
+                "proxy_pass http://ec; proxy_http_version 1.1; proxy_set_header Connection \"\";"
+                    .to_owned(),
+            ),
+            NginxSide::Static(body) => {
+                // Served from a file (a config string is limited to 4 KiB); a POST to a static
+                // file is a 405 in nginx, turned into the file's 200.
+                std::fs::write(dir.join("answer.xml"), body).expect("answer");
+                (
+                    String::new(),
+                    format!(
+                        "default_type \"text/xml; charset=UTF-8\"; root {}; try_files /answer.xml =404; error_page 405 =200 /answer.xml;",
+                        dir.display()
+                    ),
+                )
+            }
+        };
+        let d = dir.display();
+        let conf = format!(
+            "worker_processes 2;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+             events {{ worker_connections 4096; }}\n\
+             http {{\n  access_log off;\n  keepalive_requests 1000000;\n  \
+             client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n  \
+             client_body_buffer_size 1m;\n  {upstream}\n  \
+             server {{\n    {listen}\n    location / {{ {location} }}\n  }}\n}}\n"
+        );
+        let path = dir.join("nginx.conf");
+        std::fs::write(&path, conf).expect("nginx.conf");
+        spawn(
+            name,
+            Command::new("nginx")
+                .args(["-e", &format!("{d}/error.log"), "-g", "daemon off;", "-c"])
+                .arg(&path),
+        )
+    }
+
     pub fn tls_args(&self) -> Vec<String> {
         vec![
             "--cert".into(),
@@ -157,4 +208,10 @@ impl Bench {
             self.pki.ca.display().to_string(),
         ]
     }
+}
+
+/// What nginx does in a scenario: relay to the EC, or answer fixed bytes.
+pub enum NginxSide<'a> {
+    Proxy(u16),
+    Static(&'a [u8]),
 }

@@ -10,7 +10,20 @@ use crate::oha::{oha, Run};
 use crate::scenarios::Baseline;
 use crate::Options;
 
-pub type Row = (&'static str, bool, Baseline, Run, Run, f64, Run, Run);
+/// One scenario and transport: gateway, baseline and nginx in closed loop; the fixed rate; the
+/// three at that rate.
+pub struct Row {
+    pub name: &'static str,
+    pub tls: bool,
+    pub baseline: Baseline,
+    pub gateway: Run,
+    pub base: Run,
+    pub nginx: Run,
+    pub rate: f64,
+    pub gateway_at_rate: Run,
+    pub base_at_rate: Run,
+    pub nginx_at_rate: Run,
+}
 
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -74,7 +87,7 @@ pub fn write_report(
     let _ = writeln!(md, "- Machine: {}", machine());
     let _ = writeln!(
         md,
-        "- Every server is its own process on loopback: the release gateway (`sanp-gateway serve`, log level info to /dev/null), the sample EC (`sanp-gateway sample-ec`), and per scenario one baseline (`benches/load/ --role forwarder|static`). oha runs on the same 2 cores."
+        "- Every server is its own process on loopback: the release gateway (`sanp-gateway serve`, log level info to /dev/null), the sample EC (`sanp-gateway sample-ec`), and per scenario one baseline (`benches/load/ --role forwarder|static`) and nginx (see \"Against nginx\"). oha runs on the same 2 cores. The EC behind the gateway, the forwarder and nginx is the sample EC, which validates every request and mints a notice: it caps every relay at what it serves (issue #14 measured with an nginx EC answering fixed bytes, so its ratios are not these)."
     );
     let _ = writeln!(
         md,
@@ -94,7 +107,15 @@ pub fn write_report(
         md,
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
-    for (name, tls, base, g, b, _, _, _) in rows {
+    for Row {
+        name,
+        tls,
+        baseline: base,
+        gateway: g,
+        base: b,
+        ..
+    } in rows
+    {
         let _ = writeln!(
             md,
             "| {name} | {} | {:.0} | {} | {:.0} | **{:.2}** | {:.2} / {:.2} / {:.2} | {:.2} / {:.2} / {:.2} | {:.0} | {:.0} | {:.1} | {:.0} | {:.0} | {:.2}% |",
@@ -126,7 +147,15 @@ pub fn write_report(
         "| scenario | transport | rate req/s | gateway p50 / p99 ms | baseline p50 / p99 ms | added p99 ms |"
     );
     let _ = writeln!(md, "|---|---|---|---|---|---|");
-    for (name, tls, _, _, _, rate, gr, br) in rows {
+    for Row {
+        name,
+        tls,
+        rate,
+        gateway_at_rate: gr,
+        base_at_rate: br,
+        ..
+    } in rows
+    {
         let _ = writeln!(
             md,
             "| {name} | {} | {:.0} | {:.2} / {:.2} | {:.2} / {:.2} | **{:.2}** |",
@@ -137,6 +166,36 @@ pub fn write_report(
             br.p50,
             br.p99,
             gr.p99 - br.p99
+        );
+    }
+    let _ = writeln!(md, "\n## Against nginx\n");
+    let _ = writeln!(
+        md,
+        "nginx (`nginx-light` from Debian, master and 2 workers, `access_log off`, keep-alive to the EC) is the highest reference on this machine: for the demand scenarios it relays the gateway's own `paDemandPaymentNotice` bytes to the same sample EC (`proxy_pass`), for the others it answers the gateway's own response bytes (`return 200`). Same oha runs, rounds alternating with the gateway; its CPU is the sum over its processes. Issue #14's targets: demand OK and EC KO ≥ 0.45, syntax KO ≥ 0.5, catalog V2 ≥ 0.9, CPU per demand ≤ 40 µs, added p99 at half the gateway's maximum ≤ 1 ms.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| scenario | transport | nginx | nginx req/s | gateway req/s | ratio | nginx CPU µs/req | gateway CPU µs/req | at half the gateway's max: nginx p99 / gateway p99 ms | added p99 ms |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|---|---|---|---|---|");
+    for r in rows {
+        let mode = match r.baseline {
+            Baseline::Forwarder => "proxy",
+            Baseline::Static => "static",
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {mode} | {:.0} | {:.0} | **{:.2}** | {:.0} | {:.0} | {:.2} / {:.2} | **{:.2}** |",
+            r.name,
+            if r.tls { "mTLS" } else { "HTTP" },
+            r.nginx.rps,
+            r.gateway.rps,
+            r.gateway.rps / r.nginx.rps,
+            r.nginx.cpu_us_per_req,
+            r.gateway.cpu_us_per_req,
+            r.nginx_at_rate.p99,
+            r.gateway_at_rate.p99,
+            r.gateway_at_rate.p99 - r.nginx_at_rate.p99
         );
     }
     let _ = writeln!(
