@@ -387,58 +387,42 @@ async fn numero_avviso_reaches_the_ecs_model4_station_without_an_association() {
 /// _02 is disabled, so _03 is taken — and its disabled broker answers.
 #[tokio::test]
 async fn several_model4_stations_follow_one_documented_rule() {
-    let (ec, gw) = setup(
-        ec::reply(legacy_ok()),
-        |r| {
-            r["creditorInstitutionStations"]["77777777777_01_77777777777_3_null_0"]["mod4"] =
-                Value::from(false);
-        },
-        "",
-    )
-    .await;
-    let r = gw
-        .numero_avviso(
-            &Legacy {
-                service: "60004".into(),
-                ..Legacy::default()
-            }
-            .xml(),
+    // 01 is not model 4 for the EC; _03's broker enabled or not.
+    let start = |broker_enabled: bool| {
+        setup(
+            ec::reply(legacy_ok()),
+            move |r: &mut Value| {
+                r["creditorInstitutionStations"]["77777777777_01_77777777777_3_null_0"]["mod4"] =
+                    Value::from(false);
+                r["creditorInstitutionBrokers"]["88888888888"]["enabled"] =
+                    Value::from(broker_enabled);
+            },
+            "",
         )
-        .await;
+    };
+    let ask = Legacy {
+        service: "60004".into(),
+        ..Legacy::default()
+    }
+    .xml();
+    let (ec, gw) = start(false).await;
+    let r = gw.numero_avviso(&ask).await;
     assert_eq!(
         r.fault_code(),
         "PPT_INTERMEDIARIO_PA_DISABILITATO",
         "{}",
         r.raw
     );
+    assert!(ec.received().is_empty());
     // With _03's broker enabled, _03 is called.
-    drop(gw);
-    let (ec2, gw) = setup(
-        ec::reply(legacy_ok()),
-        |r| {
-            r["creditorInstitutionStations"]["77777777777_01_77777777777_3_null_0"]["mod4"] =
-                Value::from(false);
-            r["creditorInstitutionBrokers"]["88888888888"]["enabled"] = Value::from(true);
-        },
-        "",
-    )
-    .await;
-    let r = gw
-        .numero_avviso(
-            &Legacy {
-                service: "60004".into(),
-                ..Legacy::default()
-            }
-            .xml(),
-        )
-        .await;
+    let (ec, gw) = start(true).await;
+    let r = gw.numero_avviso(&ask).await;
     assert_eq!(r.get("esito"), Some("OK"), "{}", r.raw);
-    let received: Vec<(String, String)> = ec2.received().iter().map(|x| routed(&x.body)).collect();
+    let received: Vec<(String, String)> = ec.received().iter().map(|x| routed(&x.body)).collect();
     assert_eq!(
         received,
         [("77777777777".to_owned(), "77777777777_03".to_owned())]
     );
-    assert!(ec.received().is_empty());
 }
 
 /// The v1 catalog lists services in the configuration's order, then associations in theirs, not
