@@ -88,7 +88,7 @@ async fn a_citizen_gets_a_notice_and_its_qr_code_in_a_real_browser() {
     let link = b.find("a[href='/servizio/00101']").await;
     assert_eq!(b.text(&link).await, "Tassa automobilistica");
     b.screenshot(&shots.join("catalog.png")).await;
-    b.click(&link).await;
+    b.click_to_next_page(&link).await;
 
     // The form generated from TassaAutomobilistica_1_1_0.xsd.
     let label = b
@@ -104,7 +104,8 @@ async fn a_citizen_gets_a_notice_and_its_qr_code_in_a_real_browser() {
     assert_eq!(b.attribute(&plate, "maxlength").await.as_deref(), Some("8"));
     b.type_into(&plate, "AB345CD").await;
     b.screenshot(&shots.join("form.png")).await;
-    b.click(&b.find("button[type=submit]").await).await;
+    b.click_to_next_page(&b.find("button[type=submit]").await)
+        .await;
 
     // The notice: number as printed, EC, amount, and a QR code that decodes to them.
     let result = b.find("#esito[data-outcome='OK']").await;
@@ -166,7 +167,8 @@ async fn a_citizen_gets_a_notice_and_its_qr_code_in_a_real_browser() {
         "XX000XX",
     )
     .await;
-    b.click(&b.find("button[type=submit]").await).await;
+    b.click_to_next_page(&b.find("button[type=submit]").await)
+        .await;
     let ko = b.find("#esito[data-outcome='KO']").await;
     assert_eq!(
         b.attribute(&ko, "data-fault").await.as_deref(),

@@ -191,6 +191,28 @@ impl Browser {
             .to_owned()
     }
 
+    /// Clicks an element that loads another page, and returns once that page is there: a find
+    /// issued while the old page unloads can miss the new one, so the page is told apart by a
+    /// marker the old one carries.
+    pub async fn click_to_next_page(&self, element: &str) {
+        self.script("window.sanpOldPage = true; return null").await;
+        self.click(element).await;
+        let probe = json!({
+            "script": "return window.sanpOldPage === undefined && document.readyState === 'complete'",
+            "args": []
+        });
+        let path = format!("/session/{}/execute/sync", self.session);
+        for _ in 0..400 {
+            // While the page changes, a script may fail: not there yet.
+            if let Ok(Value::Bool(true)) = self.raw(Method::POST, &path, Some(probe.clone())).await
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("no new page within 10 s of the click");
+    }
+
     /// Runs a script in the page and returns its value.
     pub async fn script(&self, source: &str) -> Value {
         self.call(
