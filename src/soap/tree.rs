@@ -48,6 +48,9 @@ pub struct Element {
     /// text, or names beyond plain ASCII; on the root, nothing of the kind around it either.
     /// Only such elements can be proven schema-valid without libxml2 (see `xsd::fast`).
     pub plain: bool,
+    /// Byte offset of the start tag's `<` in the document read (0 for elements built in code), so
+    /// a proof can name the line libxml2 would.
+    pub start: usize,
 }
 
 impl Element {
@@ -136,6 +139,7 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
     let mut plain_prolog = true;
     let mut seen_any = false;
     loop {
+        let at = reader.buffer_position();
         let event = reader
             .read_event()
             .map_err(|e| XmlError::Malformed(e.to_string()))?;
@@ -152,7 +156,8 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
                 if stack.len() >= limits.max_depth {
                     return Err(XmlError::TooDeep(limits.max_depth));
                 }
-                let element = open(&reader, start, limits)?;
+                let mut element = open(&reader, start, limits)?;
+                element.start = usize::try_from(at).unwrap_or(usize::MAX);
                 if matches!(event, Event::Empty(_)) {
                     close(&mut stack, &mut root, element);
                 } else {
@@ -343,6 +348,7 @@ fn open(
         text: String::new(),
         children: Vec::new(),
         plain,
+        start: 0,
     })
 }
 

@@ -80,6 +80,7 @@ fn pay_i(local: &str, text: &str) -> Element {
         text: text.to_owned(),
         children: Vec::new(),
         plain: false,
+        start: 0,
     }
 }
 
@@ -90,6 +91,7 @@ fn leaf(local: &str, text: &str) -> Element {
         text: text.to_owned(),
         children: Vec::new(),
         plain: false,
+        start: 0,
     }
 }
 
@@ -100,6 +102,7 @@ fn node(ns: Option<&str>, local: &str, children: Vec<Element>) -> Element {
         text: String::new(),
         children,
         plain: false,
+        start: 0,
     }
 }
 

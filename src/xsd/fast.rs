@@ -1,32 +1,105 @@
-//! Proves the two hot documents (a `demandPaymentNoticeRequest` envelope, a
-//! `paDemandPaymentNoticeResponse` envelope) schema-valid from the already-read tree, without libxml2.
+//! Settles the two hot documents (a `demandPaymentNoticeRequest` envelope, a
+//! `paDemandPaymentNoticeResponse` envelope) from the already-read tree, without libxml2.
 //!
-//! It only ever says "valid" or "not proven": every document it cannot prove — anything unusual,
-//! and every invalid one — still goes to libxml2, which stays the authority and the source of
-//! every error message. So it must never accept what libxml2 refuses; it may refuse what libxml2
-//! accepts. Each check below is the XSD rule of the contract (xsd/nodeForPsp.xsd,
-//! xsd/paForNode.xsd, xsd/sac-common-types-1.0.xsd, xsd/envelope.xsd) or a stricter one, and
-//! `tests/it/fast_validation.rs` holds it to libxml2's verdict on a corpus of near-misses.
+//! It says "valid", "not proven", or for a demand request broken in one field's length only,
+//! the issue libxml2 would report; every other document — anything unusual, every other invalid
+//! one — still goes to libxml2, which stays the authority. So it must never accept what libxml2
+//! refuses, nor word a refusal differently; it may leave to libxml2 what it could settle. Each
+//! check below is the XSD rule of the contract (xsd/nodeForPsp.xsd, xsd/paForNode.xsd,
+//! xsd/sac-common-types-1.0.xsd, xsd/envelope.xsd) or a stricter one, and
+//! `tests/it/fast_validation.rs` holds it to libxml2's verdict and first issue on a corpus of
+//! near-misses.
 
 use crate::message::{NODE_FOR_PSP_NS, PA_FOR_NODE_NS};
 use crate::soap::tree::is_blank;
 use crate::soap::{Element, SOAP11_NS};
 
+use super::Issue;
+
+/// What the proof of a demand request concludes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Valid,
+    /// Valid but for one length facet of one field: the issue libxml2 reports first for it
+    /// (code, message, path, line), so the syntax KO needs no second parse.
+    Invalid(Issue),
+    /// Anything else: libxml2 judges.
+    NotProven,
+}
+
+/// The `nfp:demandPaymentNoticeRequest` sequence (`tns:stIdPSP`… are `minLength`/`maxLength`
+/// restrictions of `xsd:string`, `stIdentificativoSoggettoServizio` a `length`).
+const DEMAND: &[(&str, Occurs, Content)] = &[
+    ("idPSP", One, text(1, 35)),
+    ("idBrokerPSP", One, text(1, 35)),
+    ("idChannel", One, text(1, 35)),
+    ("password", One, text(8, 15)),
+    ("idSoggettoServizio", One, Content::Length(5)),
+    ("datiSpecificiServizio", One, Leaf(base64)),
+];
+
 /// Whether `root` is a SOAP 1.1 envelope carrying a valid `nfp:demandPaymentNoticeRequest`.
 pub fn demand_request(root: &Element) -> bool {
-    payload(root, NODE_FOR_PSP_NS, "demandPaymentNoticeRequest").is_some_and(|p| {
-        sequence(
-            p,
-            &[
-                ("idPSP", One, text(1, 35)),
-                ("idBrokerPSP", One, text(1, 35)),
-                ("idChannel", One, text(1, 35)),
-                ("password", One, text(8, 15)),
-                ("idSoggettoServizio", One, text(5, 5)),
-                ("datiSpecificiServizio", One, Leaf(base64)),
-            ],
-        )
-    })
+    demand_request_verdict(root, b"") == Verdict::Valid
+}
+
+/// Proves `root` (read from `xml`) valid, or finds the one length facet it breaks, or neither.
+///
+/// A document whose only fault is one field's length gets the issue libxml2 reports first: it
+/// validates in document order and reports a facet before anything else about the same value,
+/// and with every other rule kept there is nothing else to report (held to libxml2's own issue
+/// by `tests/it/fast_validation.rs`). Two faults, or any other, are left to libxml2.
+pub fn demand_request_verdict(root: &Element, xml: &[u8]) -> Verdict {
+    let Some(p) = payload(root, NODE_FOR_PSP_NS, "demandPaymentNoticeRequest") else {
+        return Verdict::NotProven;
+    };
+    let mut broken = None;
+    if !sequence_tolerating(p, DEMAND, Some(&mut broken)) {
+        return Verdict::NotProven;
+    }
+    match broken {
+        None => Verdict::Valid,
+        Some(b) => Verdict::Invalid(b.issue(root, p, xml)),
+    }
+}
+
+/// One broken length facet: the element and its length in characters.
+struct Broken<'a> {
+    element: &'a Element,
+    length: usize,
+    content: Content,
+}
+
+impl Broken<'_> {
+    /// libxml2's wording (`xmlSchemaFacetErr`), its error code and its node path.
+    fn issue(&self, root: &Element, payload: &Element, xml: &[u8]) -> Issue {
+        let name = &self.element.local;
+        let n = self.length;
+        let (code, facet) = match self.content {
+            Content::Length(len) => (
+                1830,
+                format!("[facet 'length'] The value has a length of '{n}'; this differs from the allowed length of '{len}'."),
+            ),
+            Content::Text(min, _) if n < min => (
+                1831,
+                format!("[facet 'minLength'] The value has a length of '{n}'; this underruns the allowed minimum length of '{min}'."),
+            ),
+            Content::Text(_, max) => (
+                1832,
+                format!("[facet 'maxLength'] The value has a length of '{n}'; this exceeds the allowed maximum length of '{max}'."),
+            ),
+            // Only length facets are ever recorded (see `leaf_length`).
+            Leaf(_) | Complex(_) => (0, String::new()),
+        };
+        let start = self.element.start.min(xml.len());
+        let line = 1 + xml[..start].iter().filter(|b| **b == b'\n').count();
+        Issue {
+            code,
+            line: u32::try_from(line).unwrap_or(0),
+            message: format!("Element '{name}': {facet}"),
+            path: Some(format!("{}/Body/{}/{name}", root.local, payload.local)),
+        }
+    }
 }
 
 /// Whether `root` is a SOAP 1.1 envelope carrying a valid `pafn:paDemandPaymentNoticeResponse`.
@@ -62,6 +135,8 @@ enum Content {
     Leaf(fn(&str) -> bool),
     /// `xs:string` with minLength/maxLength, counted in characters.
     Text(usize, usize),
+    /// `xs:string` with `length`, counted in characters.
+    Length(usize),
     /// Element-only content: whitespace between children, the children pass the check.
     Complex(fn(&Element) -> bool),
 }
@@ -104,12 +179,33 @@ fn element_only(e: &Element) -> bool {
 
 /// The children of `e`, unqualified, in exactly this order, each present as often as declared.
 fn sequence(e: &Element, particles: &[(&str, Occurs, Content)]) -> bool {
+    sequence_tolerating(e, particles, None)
+}
+
+/// [`sequence`], letting one leaf break its length facet when `broken` is given (it records it).
+fn sequence_tolerating<'a>(
+    e: &'a Element,
+    particles: &[(&str, Occurs, Content)],
+    mut broken: Option<&mut Option<Broken<'a>>>,
+) -> bool {
     let mut children = e.children.iter().peekable();
     for (name, occurs, content) in particles {
         match children.peek() {
             Some(c) if c.ns.is_none() && c.local == *name => {
-                if !(c.plain && matches_content(c, *content)) {
+                if !c.plain {
                     return false;
+                }
+                if !matches_content(c, *content) {
+                    match (broken.as_deref_mut(), leaf_length(c, *content)) {
+                        (Some(slot @ None), Some(length)) => {
+                            *slot = Some(Broken {
+                                element: c,
+                                length,
+                                content: *content,
+                            })
+                        }
+                        _ => return false,
+                    }
                 }
                 children.next();
             }
@@ -118,6 +214,16 @@ fn sequence(e: &Element, particles: &[(&str, Occurs, Content)]) -> bool {
         }
     }
     children.next().is_none()
+}
+
+/// The length of a leaf whose content is a length-restricted string.
+fn leaf_length(e: &Element, content: Content) -> Option<usize> {
+    match content {
+        Content::Text(..) | Content::Length(_) if e.children.is_empty() => {
+            Some(e.text.chars().count())
+        }
+        _ => None,
+    }
 }
 
 fn matches_content(e: &Element, content: Content) -> bool {
@@ -129,6 +235,7 @@ fn matches_content(e: &Element, content: Content) -> bool {
                 (min..=max).contains(&n)
             }
         }
+        Content::Length(len) => e.children.is_empty() && e.text.chars().count() == len,
         Complex(check) => element_only(e) && check(e),
     }
 }

@@ -122,9 +122,10 @@ impl Schema {
         &self.inner.entry
     }
 
-    /// Validates a document already read as `root`: when `proof` covers it and proves it valid
-    /// from the tree, libxml2 is skipped; anything else, every invalid document included, goes
-    /// to libxml2, the authority and the source of every message. Each proof attempt is counted.
+    /// Validates a document already read as `root`: when `proof` covers it and settles it from
+    /// the tree (valid, or a demand request with one broken length facet, reported in libxml2's
+    /// words), libxml2 is skipped; anything else goes to libxml2, the authority. Each proof
+    /// attempt is counted.
     pub fn validate_read(
         &self,
         xml: &[u8],
@@ -133,13 +134,16 @@ impl Schema {
         metrics: &crate::observe::Metrics,
     ) -> Result<(), Invalid> {
         if let Some(p) = proof {
-            let proven = match p {
-                Proof::DemandRequest => fast::demand_request(root),
-                Proof::PaDemandAnswer => fast::pa_demand_answer(root),
+            let verdict = match p {
+                Proof::DemandRequest => fast::demand_request_verdict(root, xml),
+                Proof::PaDemandAnswer if fast::pa_demand_answer(root) => fast::Verdict::Valid,
+                Proof::PaDemandAnswer => fast::Verdict::NotProven,
             };
-            metrics.schema_checked(p.label(), proven);
-            if proven {
-                return Ok(());
+            metrics.schema_checked(p.label(), verdict != fast::Verdict::NotProven);
+            match verdict {
+                fast::Verdict::Valid => return Ok(()),
+                fast::Verdict::Invalid(issue) => return Err(Invalid::Violations(vec![issue])),
+                fast::Verdict::NotProven => {}
             }
         }
         self.validate(xml)

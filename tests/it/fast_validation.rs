@@ -370,3 +370,54 @@ fn the_fast_proof_never_accepts_what_libxml2_refuses() {
     let root = tree::parse(requests[0].as_bytes(), &Limits::default()).expect("parses");
     assert!(!fast::pa_demand_answer(&root));
 }
+
+/// A demand request broken in one field's length is refused by the proof in libxml2's own words:
+/// for every mutant the proof settles as invalid, libxml2 refuses it too, and its first issue is
+/// the proof's (code, message, path, line); every mutant the proof calls valid, libxml2 accepts.
+#[test]
+fn the_demand_proof_words_a_length_fault_as_libxml2_does() {
+    let contract = Contract::load().expect("contract");
+    let schema = &contract.node_for_psp;
+    let mut requests = vec![
+        support::Demand::default().xml(),
+        support::read(support::repo().join("fixtures/demo/demand.xml")),
+    ];
+    // The syntax KO of the benchmark: an idPSP of 36 characters, on a line of its own.
+    let long = requests[1].replacen(
+        "<idPSP>PSPDEMOXXXX<",
+        &format!("<idPSP>{}<", "A".repeat(36)),
+        1,
+    );
+    assert_ne!(long, requests[1]);
+    requests.push(long);
+    let (mut judged, mut valid, mut invalid) = (0, 0, 0);
+    for base in &requests {
+        for doc in std::iter::once(base.clone()).chain(mutants(base)) {
+            let Ok(root) = tree::parse(doc.as_bytes(), &Limits::default()) else {
+                continue;
+            };
+            judged += 1;
+            match fast::demand_request_verdict(&root, doc.as_bytes()) {
+                fast::Verdict::Valid => {
+                    valid += 1;
+                    if let Err(e) = schema.validate(doc.as_bytes()) {
+                        panic!("proven valid but libxml2 says {e}:\n{doc}");
+                    }
+                }
+                fast::Verdict::Invalid(issue) => {
+                    invalid += 1;
+                    match schema.validate(doc.as_bytes()) {
+                        Ok(()) => panic!("refused by the proof ({issue:?}) but valid:\n{doc}"),
+                        Err(e) => assert_eq!(e.first(), &issue, "first issue of:\n{doc}"),
+                    }
+                }
+                fast::Verdict::NotProven => {}
+            }
+        }
+    }
+    eprintln!("demand verdicts: judged {judged}, valid {valid}, length faults {invalid}");
+    assert!(
+        judged > 1_000 && valid > 100 && invalid > 100,
+        "{judged} {valid} {invalid}"
+    );
+}

@@ -100,6 +100,13 @@ async fn metrics_and_health_are_served_on_the_admin_listener() {
         ..Demand::default()
     };
     assert_eq!(gw.demand(&too_long.xml()).await.outcome, "KO");
+    // Two faults are left to libxml2 (the proof words one length fault only).
+    let two_faults = Demand {
+        psp: "P".repeat(36),
+        password: "P".repeat(16),
+        ..Demand::default()
+    };
+    assert_eq!(gw.demand(&two_faults.xml()).await.outcome, "KO");
     gw.post("/node-for-psp/v1", Some("demandPaymentNotice"), "not xml")
         .await;
     let m = gw.get_url(&format!("{admin}/metrics")).await;
@@ -119,7 +126,7 @@ async fn metrics_and_health_are_served_on_the_admin_listener() {
             &text,
             "sanp_request_duration_seconds_count{operation=\"demandPaymentNotice\"}"
         ),
-        Some(3.0)
+        Some(4.0)
     );
     assert_eq!(metric(&text, "sanp_upstream_duration_seconds_count{station=\"77777777777_01\",primitive=\"paDemandPaymentNotice\"}"), Some(1.0));
     assert_eq!(
@@ -132,15 +139,15 @@ async fn metrics_and_health_are_served_on_the_admin_listener() {
     );
     assert!(metric(&text, "sanp_registry_loaded_timestamp_seconds").is_some_and(|t| t > 1.7e9));
     assert_eq!(metric(&text, "sanp_in_flight_requests"), Some(0.0));
-    // Two valid requests proven from the tree, the invalid one judged by libxml2; the EC's answer
-    // proven.
+    // Two valid requests and the one too long settled from the tree, the one with two faults
+    // judged by libxml2; the EC's answer proven.
     let checks = |document: &str, by: &str| {
         metric(
             &text,
             &format!("sanp_schema_checks_total{{document=\"{document}\",by=\"{by}\"}}"),
         )
     };
-    assert_eq!(checks("demand_request", "proof"), Some(2.0));
+    assert_eq!(checks("demand_request", "proof"), Some(3.0));
     assert_eq!(checks("demand_request", "libxml2"), Some(1.0));
     assert_eq!(checks("ec_answer", "proof"), Some(1.0));
     assert_eq!(checks("ec_answer", "libxml2"), None);
