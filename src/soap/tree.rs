@@ -3,6 +3,8 @@
 //! This is the only place request and answer bytes are parsed by our own code; libxml2 parses
 //! them again for validation, but only after this screen has accepted them.
 
+use std::borrow::Cow;
+
 use super::declaration::plain_declaration;
 pub use super::declaration::{declared_encoding, is_blank, is_blank_byte};
 use quick_xml::events::{BytesStart, Event};
@@ -151,6 +153,8 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
     // Whether everything outside the root (declaration, comments) is plain too.
     let mut plain_prolog = true;
     let mut seen_any = false;
+    // Blank text read first in the open element, not yet copied into it.
+    let mut lead: Option<&str> = None;
     loop {
         let at = reader.buffer_position();
         let event = reader
@@ -171,6 +175,8 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
                 }
                 let mut element = open(&reader, start, limits)?;
                 element.start = usize::try_from(at).unwrap_or(usize::MAX);
+                // The parent has a child: its leading blank was only indentation.
+                lead = None;
                 if matches!(event, Event::Empty(_)) {
                     close(&mut stack, &mut root, element);
                 } else {
@@ -178,20 +184,55 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
                 }
             }
             Event::End(_) => match stack.pop() {
-                Some(element) => close(&mut stack, &mut root, element),
+                Some(mut element) => {
+                    // A leaf of blanks only: they are its value.
+                    if let Some(blank) = lead.take() {
+                        element.text.push_str(blank);
+                    }
+                    close(&mut stack, &mut root, element)
+                }
                 None => return Err(XmlError::Malformed("unmatched end tag".into())),
             },
             Event::Text(text) => {
-                if text.contains(&b'\r') || text.windows(3).any(|w| w == b"]]>") {
+                let raw: &[u8] = &text;
+                let cr = raw.contains(&b'\r');
+                if cr || (raw.contains(&b'>') && raw.windows(3).any(|w| w == b"]]>")) {
                     not_plain(&mut stack, &mut plain_prolog);
                 }
-                let content = text
-                    .xml10_content()
-                    .map_err(|e| XmlError::Malformed(e.to_string()))?;
-                push_text(&mut stack, &root, &content, limits)?;
+                // Only a CR needs normalising (XML 1.0 §2.11); anything else is the input's bytes.
+                let malformed = |e: &dyn std::fmt::Display| XmlError::Malformed(e.to_string());
+                let content: Cow<'_, str> = if cr {
+                    Cow::Owned(text.xml10_content().map_err(|e| malformed(&e))?.into_owned())
+                } else {
+                    match text.into_inner() {
+                        Cow::Borrowed(b) => {
+                            Cow::Borrowed(std::str::from_utf8(b).map_err(|e| malformed(&e))?)
+                        }
+                        Cow::Owned(v) => {
+                            Cow::Owned(String::from_utf8(v).map_err(|e| malformed(&e))?)
+                        }
+                    }
+                };
+                match (&content, stack.last()) {
+                    // Blanks between elements are not kept (element-only content ignores them); a
+                    // leading blank waits to learn whether children follow, without a copy.
+                    (Cow::Borrowed(blank), Some(open))
+                        if is_blank(blank) && open.text.is_empty() && lead.is_none() =>
+                    {
+                        check_chars(blank)?;
+                        if open.children.is_empty() {
+                            lead = Some(blank);
+                        }
+                    }
+                    _ => {
+                        flush_lead(&mut stack, &mut lead, limits)?;
+                        push_text(&mut stack, &root, &content, limits)?;
+                    }
+                }
             }
             Event::CData(data) => {
                 not_plain(&mut stack, &mut plain_prolog);
+                flush_lead(&mut stack, &mut lead, limits)?;
                 let content = data
                     .decode()
                     .map_err(|e| XmlError::Malformed(e.to_string()))?;
@@ -214,6 +255,7 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
                     }
                     Err(e) => return Err(XmlError::Malformed(e.to_string())),
                 };
+                flush_lead(&mut stack, &mut lead, limits)?;
                 let mut utf8 = [0u8; 4];
                 push_text(&mut stack, &root, resolved.encode_utf8(&mut utf8), limits)?;
             }
@@ -240,6 +282,24 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
     let mut root = root.ok_or(XmlError::Empty)?;
     root.plain &= plain_prolog;
     Ok(root)
+}
+
+/// Copies a pending leading blank into the open element, before more of its text.
+fn flush_lead(
+    stack: &mut [Element],
+    lead: &mut Option<&str>,
+    limits: &Limits,
+) -> Result<(), XmlError> {
+    match (lead.take(), stack.last_mut()) {
+        (Some(blank), Some(open)) => {
+            if blank.len() > limits.max_text_bytes {
+                return Err(XmlError::TextTooLong(limits.max_text_bytes));
+            }
+            open.text.push_str(blank);
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Marks the open element (or, outside the root, the document) as not plain.
@@ -470,6 +530,14 @@ mod tests {
         assert_eq!(e.child_text("b"), Some("1 < 2 A<c>"));
         assert_eq!(e.child("b").and_then(|b| b.ns.as_deref()), None);
         assert_eq!(e.children.len(), 2);
+        // Blanks: a leaf's are its value, indentation between elements is not kept.
+        let e = read("<a>\n  <b>  </b>\n  <c> &amp;\t</c> <d> <!-- x --> </d><e>\t<f/>x </e>\n</a>")
+            .expect("reads");
+        assert_eq!(e.text, "");
+        assert_eq!(e.child_text("b"), Some("  "));
+        assert_eq!(e.child_text("c"), Some(" &\t"));
+        assert_eq!(e.child_text("d"), Some("  "));
+        assert_eq!(e.child_text("e"), Some("x "));
     }
 
     #[test]
