@@ -312,6 +312,10 @@ fn not_plain(stack: &mut [Element], prolog: &mut bool) {
 
 /// XML requires a blank between attributes; quick-xml does not check it.
 fn attributes_separated(tag: &[u8]) -> bool {
+    // Most tags have no attribute value at all (a quick search, not the byte loop below).
+    if !tag.contains(&b'"') && !tag.contains(&b'\'') {
+        return true;
+    }
     let mut quote = None;
     for (i, b) in tag.iter().enumerate() {
         match quote {
