@@ -1,4 +1,5 @@
-//! Criterion micro-benchmarks of the hot path's stages: envelope parsing, schema validation,
+//! Criterion micro-benchmarks of the hot path's stages: envelope parsing, schema validation (and
+//! the tree proofs that replace it for valid documents, service data included),
 //! catalog rendering (demo and 10k/100k registries), response building, a whole catalog request
 //! in process, and registry loading.
 
@@ -15,7 +16,8 @@ use sanp_gateway::registry;
 use sanp_gateway::settings::Settings;
 use sanp_gateway::soap::{self, Envelope, Limits};
 use sanp_gateway::upstream::pa_demand::Notice;
-use sanp_gateway::xsd::Contract;
+use sanp_gateway::xsd::fast::ServiceProof;
+use sanp_gateway::xsd::{example, model, Bundle, Contract, Schema};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -72,6 +74,21 @@ fn parsing(c: &mut Criterion) {
                 .validate(black_box(&catalog))
                 .expect("valid")
         })
+    });
+    // A demand's service data: libxml2 against the service schema, or the schema's tree proof.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("xsd/catalogo-servizi");
+    let bundle = Arc::new(Bundle::service_schemas(&dir).expect("service schemas"));
+    let car_tax = "TassaAutomobilistica_1_1_0.xsd";
+    let data = example::example(&bundle, car_tax).expect("example").xml;
+    let schema = Schema::compile(bundle.clone(), car_tax).expect("schema");
+    let proof =
+        ServiceProof::compile(&model::read(&bundle, car_tax).expect("model")).expect("proof");
+    let tree = soap::tree::parse(data.as_bytes(), &limits).expect("parses");
+    g.bench_function("service data (car tax), libxml2", |b| {
+        b.iter(|| schema.validate(black_box(data.as_bytes())).expect("valid"))
+    });
+    g.bench_function("tree proof (ServiceProof), service data (car tax)", |b| {
+        b.iter(|| assert!(proof.proves(black_box(&tree))))
     });
     g.finish();
 }

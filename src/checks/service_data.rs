@@ -10,15 +10,36 @@ use crate::registry::{Effect, Finding, Snapshot};
 
 /// What a service whose schema cannot be had becomes.
 const UNCHECKED: &str = "its service data are forwarded unchecked (as in pass_through)";
+use crate::observe::Metrics;
 use crate::soap::{self, Limits};
+use crate::xsd::fast::ServiceProof;
 use crate::xsd::{self, Bundle, Schema};
 
 /// Compiled per-service schemas, by `reference_xsd` file name, and the schemas that could not be
 /// had (their services' data are forwarded unchecked, as in `pass_through`).
 #[derive(Debug, Clone, Default)]
 pub struct ServiceSchemas {
-    by_name: HashMap<String, Schema>,
+    by_name: HashMap<String, Compiled>,
     unchecked: HashSet<String>,
+}
+
+/// A service schema and, when its model is within the tree proof's reach, its proof.
+#[derive(Debug, Clone)]
+struct Compiled {
+    schema: Schema,
+    proof: Option<Arc<ServiceProof>>,
+}
+
+impl Compiled {
+    fn new(bundle: &Arc<Bundle>, name: &str) -> Result<Self, xsd::CompileError> {
+        let schema = Schema::compile(bundle.clone(), name)?;
+        // A schema the model cannot read just has no proof: libxml2 judges all its documents.
+        let proof = xsd::model::read(bundle, name)
+            .ok()
+            .and_then(|m| ServiceProof::compile(&m))
+            .map(Arc::new);
+        Ok(Self { schema, proof })
+    }
 }
 
 /// A service schema that cannot be used; names the registry entry that needs it.
@@ -64,9 +85,9 @@ impl ServiceSchemas {
             } else if bundle.get(&s.reference_xsd).is_none() {
                 Some(format!("{} is not in {}", s.reference_xsd, dir.display()))
             } else {
-                match Schema::compile(bundle.clone(), &s.reference_xsd) {
-                    Ok(schema) => {
-                        by_name.insert(s.reference_xsd.clone(), schema);
+                match Compiled::new(&bundle, &s.reference_xsd) {
+                    Ok(compiled) => {
+                        by_name.insert(s.reference_xsd.clone(), compiled);
                         None
                     }
                     Err(e) => Some(e.to_string()),
@@ -107,13 +128,12 @@ impl ServiceSchemas {
             if crate::xsd::SERVICE_IMPORTS.contains(&name.as_str()) {
                 continue;
             }
-            let schema = Schema::compile(bundle.clone(), &name).map_err(|source| {
-                ServiceSchemaError::Compile {
+            let compiled =
+                Compiled::new(&bundle, &name).map_err(|source| ServiceSchemaError::Compile {
                     service: name.clone(),
                     source,
-                }
-            })?;
-            by_name.insert(name, schema);
+                })?;
+            by_name.insert(name, compiled);
         }
         Ok(Self {
             by_name,
@@ -122,7 +142,7 @@ impl ServiceSchemas {
     }
 
     pub fn get(&self, reference_xsd: &str) -> Option<&Schema> {
-        self.by_name.get(reference_xsd)
+        self.by_name.get(reference_xsd).map(|c| &c.schema)
     }
 
     pub fn len(&self) -> usize {
@@ -149,12 +169,16 @@ pub enum ServiceDataError {
     NoSchema(String),
 }
 
-/// Decodes the base64 payload and validates it against `reference_xsd`.
+/// Decodes the base64 payload and validates it against `reference_xsd`: proven valid from the
+/// tree when the schema's proof can, else by libxml2 (every invalid document, every message).
+/// With `metrics`, the check is counted in `sanp_schema_checks_total` (the gateway's own checks,
+/// not the portal's rehearsal of them).
 pub fn check_service_data(
     schemas: &ServiceSchemas,
     reference_xsd: &str,
     b64: &str,
     limits: &Limits,
+    metrics: Option<&Metrics>,
 ) -> Result<(), ServiceDataError> {
     // Line breaks inside the base64 are tolerated; most PSPs send none, so no copy then.
     let is_blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
@@ -171,11 +195,20 @@ pub fn check_service_data(
         .map_err(ServiceDataError::NotBase64)?;
     let xml = std::str::from_utf8(&bytes).map_err(|_| ServiceDataError::NotUtf8)?;
     // The same screen as the envelope: no DTDs, entities or unbounded nesting in nested documents.
-    soap::tree::parse(xml.as_bytes(), limits).map_err(ServiceDataError::NotXml)?;
-    let schema = schemas
+    let root = soap::tree::parse(xml.as_bytes(), limits).map_err(ServiceDataError::NotXml)?;
+    let compiled = schemas
+        .by_name
         .get(reference_xsd)
         .ok_or_else(|| ServiceDataError::NoSchema(reference_xsd.to_owned()))?;
-    schema
+    let proven = compiled.proof.as_ref().is_some_and(|p| p.proves(&root));
+    if let Some(m) = metrics {
+        m.schema_checked(ServiceProof::LABEL, proven);
+    }
+    if proven {
+        return Ok(());
+    }
+    compiled
+        .schema
         .validate(xml.as_bytes())
         .map_err(|e| ServiceDataError::Invalid {
             xsd: reference_xsd.to_owned(),

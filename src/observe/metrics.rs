@@ -180,7 +180,7 @@ impl Metrics {
         let schema_checks = Family::<SchemaCheckLabels, Counter>::default();
         registry.register(
             "schema_checks",
-            "Hot documents checked against the contract, by who settled it: the tree proof (valid) or libxml2",
+            "Hot documents checked against their schema (the contract's, or the service's for service data), by who settled it: the tree proof (valid) or libxml2",
             schema_checks.clone(),
         );
         Self {

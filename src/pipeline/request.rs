@@ -125,6 +125,7 @@ impl Request<'_> {
             xsd,
             b64,
             &self.settings.limits.xml,
+            Some(&self.gw.metrics),
         )
         .map_err(Failure::ServiceData)
     }

@@ -430,7 +430,7 @@ mod tests {
             let form = Form::new(model::read(&bundle, &f).expect("model")).expect("form");
             let xml = form.instance(&form.example_values());
             let b64 = base64::engine::general_purpose::STANDARD.encode(xml.as_bytes());
-            check_service_data(&schemas, &f, &b64, &crate::soap::Limits::default())
+            check_service_data(&schemas, &f, &b64, &crate::soap::Limits::default(), None)
                 .unwrap_or_else(|e| panic!("{f}: {e:?}\n{xml}"));
         }
     }

@@ -317,7 +317,7 @@ async fn submit(
     let instance = form.instance(&values);
     let b64 = base64::engine::general_purpose::STANDARD.encode(instance.as_bytes());
     let limits = crate::soap::Limits::default();
-    if let Err(e) = check_service_data(&portal.schemas, &offer.xsd, &b64, &limits) {
+    if let Err(e) = check_service_data(&portal.schemas, &offer.xsd, &b64, &limits, None) {
         let errors = field_errors(form, &e);
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,

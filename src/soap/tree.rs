@@ -202,7 +202,11 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
                 // Only a CR needs normalising (XML 1.0 §2.11); anything else is the input's bytes.
                 let malformed = |e: &dyn std::fmt::Display| XmlError::Malformed(e.to_string());
                 let content: Cow<'_, str> = if cr {
-                    Cow::Owned(text.xml10_content().map_err(|e| malformed(&e))?.into_owned())
+                    Cow::Owned(
+                        text.xml10_content()
+                            .map_err(|e| malformed(&e))?
+                            .into_owned(),
+                    )
                 } else {
                     match text.into_inner() {
                         Cow::Borrowed(b) => {
@@ -535,8 +539,9 @@ mod tests {
         assert_eq!(e.child("b").and_then(|b| b.ns.as_deref()), None);
         assert_eq!(e.children.len(), 2);
         // Blanks: a leaf's are its value, indentation between elements is not kept.
-        let e = read("<a>\n  <b>  </b>\n  <c> &amp;\t</c> <d> <!-- x --> </d><e>\t<f/>x </e>\n</a>")
-            .expect("reads");
+        let e =
+            read("<a>\n  <b>  </b>\n  <c> &amp;\t</c> <d> <!-- x --> </d><e>\t<f/>x </e>\n</a>")
+                .expect("reads");
         assert_eq!(e.text, "");
         assert_eq!(e.child_text("b"), Some("  "));
         assert_eq!(e.child_text("c"), Some(" &\t"));

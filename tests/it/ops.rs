@@ -140,7 +140,7 @@ async fn metrics_and_health_are_served_on_the_admin_listener() {
     assert!(metric(&text, "sanp_registry_loaded_timestamp_seconds").is_some_and(|t| t > 1.7e9));
     assert_eq!(metric(&text, "sanp_in_flight_requests"), Some(0.0));
     // Two valid requests and the one too long settled from the tree, the one with two faults
-    // judged by libxml2; the EC's answer proven.
+    // judged by libxml2; the EC's answer and the service data proven.
     let checks = |document: &str, by: &str| {
         metric(
             &text,
@@ -151,6 +151,9 @@ async fn metrics_and_health_are_served_on_the_admin_listener() {
     assert_eq!(checks("demand_request", "libxml2"), Some(1.0));
     assert_eq!(checks("ec_answer", "proof"), Some(1.0));
     assert_eq!(checks("ec_answer", "libxml2"), None);
+    // The OK demand's service data proven too; the others stopped before them.
+    assert_eq!(checks("service_data", "proof"), Some(1.0));
+    assert_eq!(checks("service_data", "libxml2"), None);
     // No per-request values in labels.
     assert!(!text.contains("311111111111111111") && !text.contains("PSP_OK"));
     assert_eq!(

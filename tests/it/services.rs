@@ -208,6 +208,14 @@ async fn each_demo_fixture_gets_a_notice_end_to_end() {
         notices.insert(notice.to_owned());
     }
     assert_eq!(notices.len(), SERVICES.len(), "one position per demand");
+    // Every fixture's service data were proven valid from the tree, libxml2 not run for them.
+    let metrics = gw.metrics().render();
+    let proven = format!(
+        "sanp_schema_checks_total{{document=\"service_data\",by=\"proof\"}} {}",
+        SERVICES.len()
+    );
+    assert!(metrics.lines().any(|l| l == proven), "{proven}\n{metrics}");
+    assert!(!metrics.contains("document=\"service_data\",by=\"libxml2\""));
 }
 
 /// A schema-invalid instance of each service is the gateway's PPT_SINTASSI_XSD (step 14).
@@ -230,6 +238,14 @@ async fn an_invalid_instance_of_each_service_is_a_syntax_ko() {
             s.fixture
         );
     }
+    // Each invalid instance was judged by libxml2 (the source of the message), none proven.
+    let metrics = gw.metrics().render();
+    let judged = format!(
+        "sanp_schema_checks_total{{document=\"service_data\",by=\"libxml2\"}} {}",
+        SERVICES.len()
+    );
+    assert!(metrics.lines().any(|l| l == judged), "{judged}\n{metrics}");
+    assert!(!metrics.contains("document=\"service_data\",by=\"proof\""));
 }
 
 /// The demo catalog lists every demo service with its schema.

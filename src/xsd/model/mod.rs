@@ -1,9 +1,11 @@
 //! A service schema read into a typed model (elements, sequences, choices, simple types and their
 //! facets), for what must follow a schema's structure: forms generated from it, example
-//! instances. libxml2 stays the validator; this model only has to describe what it validates.
+//! instances, the service-data tree proof (`xsd::fast::ServiceProof`). libxml2 stays the
+//! validator; this model only has to describe what it validates.
 //!
 //! It supports the constructs the bundled service schemas use, and refuses any other one by
-//! name, so a form is never built from a schema half understood.
+//! name, so a form or a proof is never built from a schema half understood: nothing that could
+//! change which documents are valid (identity constraints, abstract types…) is passed over.
 
 use std::collections::HashMap;
 
@@ -23,6 +25,9 @@ pub struct ServiceModel {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ElementDecl {
     pub name: String,
+    /// The namespace of its instances: the target namespace of the schema declaring it when the
+    /// element is global or qualified (`form`, else `elementFormDefault`), `None` otherwise.
+    pub namespace: Option<String>,
     pub min: u32,
     /// `None`: unbounded.
     pub max: Option<u32>,
@@ -77,6 +82,9 @@ pub struct SimpleType {
     /// The named type, when it has a name (`ta:stTarga`); for messages.
     pub name: Option<String>,
     pub base: Base,
+    /// The built-in at the root of the derivation (`string`, `token`, `int`…): `base` groups
+    /// built-ins that a validator must tell apart (white space, value ranges).
+    pub builtin: &'static str,
     pub enumeration: Vec<String>,
     /// Every pattern must match (patterns of different derivation steps combine with "and").
     pub patterns: Vec<String>,
@@ -95,10 +103,11 @@ pub struct SimpleType {
 }
 
 impl SimpleType {
-    fn builtin(base: Base) -> Self {
+    fn builtin(base: Base, builtin: &'static str) -> Self {
         Self {
             name: None,
             base,
+            builtin,
             enumeration: Vec::new(),
             patterns: Vec::new(),
             length: None,
@@ -302,6 +311,20 @@ impl Reader {
                 ));
             }
         }
+        // Identity constraints (unique, key, keyref) would be validated beyond this model.
+        if let Some(c) = node.children().find(|c| {
+            c.is_element()
+                && !matches!(
+                    c.tag_name().name(),
+                    "annotation" | "simpleType" | "complexType"
+                )
+        }) {
+            return Err(format!(
+                "element {name}: xsd:{} is not supported",
+                c.tag_name().name()
+            ));
+        }
+        let namespace = instance_namespace(node);
         let doc = documentation(node);
         let fixed = node.attribute("fixed").map(str::to_owned);
         let mut content = match node.attribute("type") {
@@ -338,6 +361,7 @@ impl Reader {
         }
         Ok(ElementDecl {
             name,
+            namespace,
             min,
             max,
             doc,
@@ -354,7 +378,8 @@ impl Reader {
     ) -> Result<Content, String> {
         let key = self.qname(at, qname)?;
         if key.0 == XS {
-            return builtin(&key.1).map(|b| Content::Simple(Box::new(SimpleType::builtin(b))));
+            return builtin(&key.1)
+                .map(|(b, name)| Content::Simple(Box::new(SimpleType::builtin(b, name))));
         }
         if let Some(loc) = self.simple_types.get(&key).cloned() {
             return self.with_node(&loc, |n| {
@@ -401,6 +426,8 @@ impl Reader {
             }
         };
         t.name = name.clone().or(t.name);
+        // A step's enumeration replaces its base's (its values must be valid for the base too).
+        let mut enumeration = Vec::new();
         for facet in restriction.children().filter(|c| c.is_element()) {
             let value = facet.attribute("value").unwrap_or_default();
             let number = || {
@@ -409,7 +436,7 @@ impl Reader {
                     .map_err(|_| format!("simple type {label}: facet value {value:?}"))
             };
             match facet.tag_name().name() {
-                "enumeration" => t.enumeration.push(value.to_owned()),
+                "enumeration" => enumeration.push(value.to_owned()),
                 "pattern" => t.patterns.push(value.to_owned()),
                 "length" => t.length = Some(number()?),
                 "minLength" => t.min_length = Some(number()?),
@@ -427,6 +454,9 @@ impl Reader {
                     ))
                 }
             }
+        }
+        if !enumeration.is_empty() {
+            t.enumeration = enumeration;
         }
         Ok(t)
     }
@@ -446,6 +476,10 @@ impl Reader {
         }
         if node.attribute("mixed") == Some("true") {
             return Err("complex type: mixed content is not supported".into());
+        }
+        // An abstract type has no instances of its own (only through xsi:type).
+        if node.attribute("abstract") == Some("true") {
+            return Err("complex type: abstract is not supported".into());
         }
         self.group(group, depth)
     }
@@ -490,15 +524,42 @@ impl Reader {
     }
 }
 
-fn builtin(local: &str) -> Result<Base, String> {
-    Ok(match local {
-        "string" | "normalizedString" | "token" => Base::String,
-        "decimal" => Base::Decimal,
-        "integer" | "int" | "long" | "nonNegativeInteger" | "positiveInteger" => Base::Integer,
-        "date" => Base::Date,
-        "boolean" => Base::Boolean,
-        other => return Err(format!("built-in type xsd:{other} is not supported")),
-    })
+/// The base and the built-in's own name, as a `'static` string.
+fn builtin(local: &str) -> Result<(Base, &'static str), String> {
+    const BUILTINS: [(&str, Base); 11] = [
+        ("string", Base::String),
+        ("normalizedString", Base::String),
+        ("token", Base::String),
+        ("decimal", Base::Decimal),
+        ("integer", Base::Integer),
+        ("int", Base::Integer),
+        ("long", Base::Integer),
+        ("nonNegativeInteger", Base::Integer),
+        ("positiveInteger", Base::Integer),
+        ("date", Base::Date),
+        ("boolean", Base::Boolean),
+    ];
+    BUILTINS
+        .iter()
+        .find(|(name, _)| *name == local)
+        .map(|(name, base)| (*base, *name))
+        .ok_or_else(|| format!("built-in type xsd:{local} is not supported"))
+}
+
+/// The namespace of an `xsd:element`'s instances: its schema's target namespace when it is global
+/// or qualified (`form`, else the schema's `elementFormDefault`), none otherwise.
+fn instance_namespace(node: roxmltree::Node<'_, '_>) -> Option<String> {
+    let schema = node.document().root_element();
+    let global = node.parent_element() == Some(schema);
+    let qualified = global
+        || match node.attribute("form") {
+            Some(form) => form == "qualified",
+            None => schema.attribute("elementFormDefault") == Some("qualified"),
+        };
+    schema
+        .attribute("targetNamespace")
+        .filter(|ns| qualified && !ns.is_empty())
+        .map(str::to_owned)
 }
 
 fn occurs(node: roxmltree::Node<'_, '_>) -> Result<(u32, Option<u32>), String> {

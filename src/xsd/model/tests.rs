@@ -77,3 +77,77 @@ fn an_unsupported_construct_is_refused_naming_schema_and_construct() {
     assert_eq!(e.schema, "X.xsd");
     assert!(e.problem.contains("xsd:all"), "{e}");
 }
+
+fn one(schema: &str) -> Result<ServiceModel, ModelError> {
+    let mut b = Bundle::default();
+    b.insert("X.xsd", schema.as_bytes().to_vec());
+    b.insert(
+        "O.xsd",
+        br#"<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:o"><xsd:element name="o" type="xsd:token"/></xsd:schema>"#.to_vec(),
+    );
+    read(&b, "X.xsd")
+}
+
+fn schema(form_default: &str, body: &str) -> String {
+    format!(
+        r#"<xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:x="urn:x" xmlns:o="urn:o" targetNamespace="urn:x"{form_default}><xsd:import namespace="urn:o" schemaLocation="O.xsd"/>{body}</xsd:schema>"#
+    )
+}
+
+#[test]
+fn each_element_knows_the_namespace_of_its_instances() {
+    let body = r#"<xsd:element name="r"><xsd:complexType><xsd:sequence><xsd:element name="a" type="xsd:string"/><xsd:element name="b" type="xsd:int" form="qualified"/><xsd:element ref="o:o"/></xsd:sequence></xsd:complexType></xsd:element>"#;
+    let namespaces = |m: &ServiceModel| -> Vec<(String, Option<String>, &'static str)> {
+        let Content::Complex(g) = &m.root.content else {
+            panic!("complex root")
+        };
+        g.particles
+            .iter()
+            .map(|p| match p {
+                Particle::Element(e) => match &e.content {
+                    Content::Simple(s) => (e.name.clone(), e.namespace.clone(), s.builtin),
+                    Content::Complex(_) => panic!("simple children"),
+                },
+                Particle::Group(_) => panic!("elements"),
+            })
+            .collect()
+    };
+    let unqualified = one(&schema("", body)).expect("model");
+    assert_eq!(unqualified.root.namespace.as_deref(), Some("urn:x"));
+    let x = || Some("urn:x".to_owned());
+    let o = Some("urn:o".to_owned());
+    assert_eq!(
+        namespaces(&unqualified),
+        [
+            ("a".to_owned(), None, "string"),
+            ("b".to_owned(), x(), "int"),
+            ("o".to_owned(), o.clone(), "token")
+        ]
+    );
+    let qualified = one(&schema(r#" elementFormDefault="qualified""#, body)).expect("model");
+    assert_eq!(namespaces(&qualified)[0].1, x());
+}
+
+#[test]
+fn a_restriction_step_s_enumeration_replaces_its_base_s() {
+    let m = one(&schema(
+        "",
+        r#"<xsd:simpleType name="ab"><xsd:restriction base="xsd:string"><xsd:enumeration value="a"/><xsd:enumeration value="b"/></xsd:restriction></xsd:simpleType><xsd:element name="r"><xsd:simpleType><xsd:restriction base="x:ab"><xsd:enumeration value="a"/></xsd:restriction></xsd:simpleType></xsd:element>"#,
+    ))
+    .expect("model");
+    let Content::Simple(s) = &m.root.content else {
+        panic!("simple root")
+    };
+    assert_eq!(s.enumeration, ["a"]);
+}
+
+#[test]
+fn constructs_that_change_validity_are_refused() {
+    let key = r#"<xsd:element name="r" type="xsd:string"><xsd:unique name="u"><xsd:selector xpath="."/><xsd:field xpath="."/></xsd:unique></xsd:element>"#;
+    let e = one(&schema("", key)).expect_err("identity constraint");
+    assert!(e.problem.contains("xsd:unique"), "{e}");
+    let abstract_type = r#"<xsd:complexType name="t" abstract="true"><xsd:sequence><xsd:element name="a" type="xsd:string"/></xsd:sequence></xsd:complexType><xsd:element name="r" type="x:t"/>"#;
+    let e = one(&schema(r#" elementFormDefault="qualified""#, abstract_type))
+        .expect_err("abstract type");
+    assert!(e.problem.contains("abstract"), "{e}");
+}

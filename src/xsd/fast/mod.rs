@@ -1,5 +1,6 @@
-//! Settles the two hot documents (a `demandPaymentNoticeRequest` envelope, a
-//! `paDemandPaymentNoticeResponse` envelope) from the already-read tree, without libxml2.
+//! Settles documents from the already-read tree, without libxml2: the two hot documents (a
+//! `demandPaymentNoticeRequest` envelope, a `paDemandPaymentNoticeResponse` envelope) here, and
+//! service data with a proof compiled from each service schema (`service`).
 //!
 //! It says "valid", "not proven", or for a demand request broken in one field's length only,
 //! the issue libxml2 would report; every other document — anything unusual, every other invalid
@@ -9,6 +10,12 @@
 //! xsd/sac-common-types-1.0.xsd, xsd/envelope.xsd) or a stricter one, and
 //! `tests/it/fast_validation.rs` holds it to libxml2's verdict and first issue on a corpus of
 //! near-misses.
+
+mod pattern;
+mod service;
+mod value;
+
+pub use service::ServiceProof;
 
 use crate::message::{NODE_FOR_PSP_NS, PA_FOR_NODE_NS};
 use crate::soap::tree::is_blank;
