@@ -155,6 +155,9 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
     let mut seen_any = false;
     // Blank text read first in the open element, not yet copied into it.
     let mut lead: Option<&str> = None;
+    // Bytes of text read in each open element, the blanks not kept included: the text limit
+    // counts what was sent, not what was kept.
+    let mut sizes: Vec<usize> = Vec::new();
     loop {
         let at = reader.buffer_position();
         let event = reader
@@ -181,10 +184,12 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
                     close(&mut stack, &mut root, element);
                 } else {
                     stack.push(element);
+                    sizes.push(0);
                 }
             }
             Event::End(_) => match stack.pop() {
                 Some(mut element) => {
+                    sizes.pop();
                     // A leaf of blanks only: they are its value.
                     if let Some(blank) = lead.take() {
                         element.text.push_str(blank);
@@ -217,30 +222,33 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
                         }
                     }
                 };
+                check_chars(&content)?;
+                count_text(&mut sizes, content.len(), limits)?;
                 match (&content, stack.last()) {
                     // Blanks between elements are not kept (element-only content ignores them); a
                     // leading blank waits to learn whether children follow, without a copy.
                     (Cow::Borrowed(blank), Some(open))
                         if is_blank(blank) && open.text.is_empty() && lead.is_none() =>
                     {
-                        check_chars(blank)?;
                         if open.children.is_empty() {
                             lead = Some(blank);
                         }
                     }
                     _ => {
-                        flush_lead(&mut stack, &mut lead, limits)?;
-                        push_text(&mut stack, &root, &content, limits)?;
+                        flush_lead(&mut stack, &mut lead);
+                        push_text(&mut stack, &root, &content)?;
                     }
                 }
             }
             Event::CData(data) => {
                 not_plain(&mut stack, &mut plain_prolog);
-                flush_lead(&mut stack, &mut lead, limits)?;
                 let content = data
                     .decode()
                     .map_err(|e| XmlError::Malformed(e.to_string()))?;
-                push_text(&mut stack, &root, &content, limits)?;
+                check_chars(&content)?;
+                count_text(&mut sizes, content.len(), limits)?;
+                flush_lead(&mut stack, &mut lead);
+                push_text(&mut stack, &root, &content)?;
             }
             Event::GeneralRef(reference) => {
                 // References belong to content: one before or after the root is not XML.
@@ -259,9 +267,12 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
                     }
                     Err(e) => return Err(XmlError::Malformed(e.to_string())),
                 };
-                flush_lead(&mut stack, &mut lead, limits)?;
                 let mut utf8 = [0u8; 4];
-                push_text(&mut stack, &root, resolved.encode_utf8(&mut utf8), limits)?;
+                let content = resolved.encode_utf8(&mut utf8);
+                check_chars(content)?;
+                count_text(&mut sizes, content.len(), limits)?;
+                flush_lead(&mut stack, &mut lead);
+                push_text(&mut stack, &root, content)?;
             }
             Event::DocType(_) => return Err(XmlError::Doctype),
             Event::PI(_) => return Err(XmlError::ProcessingInstruction),
@@ -289,21 +300,21 @@ pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
 }
 
 /// Copies a pending leading blank into the open element, before more of its text.
-fn flush_lead(
-    stack: &mut [Element],
-    lead: &mut Option<&str>,
-    limits: &Limits,
-) -> Result<(), XmlError> {
-    match (lead.take(), stack.last_mut()) {
-        (Some(blank), Some(open)) => {
-            if blank.len() > limits.max_text_bytes {
-                return Err(XmlError::TextTooLong(limits.max_text_bytes));
-            }
-            open.text.push_str(blank);
-            Ok(())
-        }
-        _ => Ok(()),
+fn flush_lead(stack: &mut [Element], lead: &mut Option<&str>) {
+    if let (Some(blank), Some(open)) = (lead.take(), stack.last_mut()) {
+        open.text.push_str(blank);
     }
+}
+
+/// Adds `n` bytes of text to the open element's count (outside the root there is none).
+fn count_text(sizes: &mut [usize], n: usize, limits: &Limits) -> Result<(), XmlError> {
+    if let Some(size) = sizes.last_mut() {
+        *size += n;
+        if *size > limits.max_text_bytes {
+            return Err(XmlError::TextTooLong(limits.max_text_bytes));
+        }
+    }
+    Ok(())
 }
 
 /// Marks the open element (or, outside the root, the document) as not plain.
@@ -455,22 +466,13 @@ fn close(stack: &mut [Element], root: &mut Option<Element>, element: Element) {
     }
 }
 
-fn push_text(
-    stack: &mut [Element],
-    root: &Option<Element>,
-    content: &str,
-    limits: &Limits,
-) -> Result<(), XmlError> {
-    check_chars(content)?;
+/// Appends checked and counted text to the open element; outside the root only blanks may appear.
+fn push_text(stack: &mut [Element], root: &Option<Element>, content: &str) -> Result<(), XmlError> {
     match stack.last_mut() {
         Some(current) => {
-            if current.text.len() + content.len() > limits.max_text_bytes {
-                return Err(XmlError::TextTooLong(limits.max_text_bytes));
-            }
             current.text.push_str(content);
             Ok(())
         }
-        // Outside the root only whitespace may appear.
         None if is_blank(content) => Ok(()),
         None if root.is_some() => Err(XmlError::ContentAfterRoot),
         None => Err(XmlError::Malformed("text before the root element".into())),
@@ -644,5 +646,8 @@ mod tests {
         assert_eq!(p("<abcde/>"), Some(XmlError::NameTooLong(4)));
         assert_eq!(p("<a>abcd</a>"), Some(XmlError::TextTooLong(3)));
         assert_eq!(p("<a><a><a/></a></a>"), None);
+        // Blanks count though they are not kept.
+        assert_eq!(p("<a> <b/>   </a>"), Some(XmlError::TextTooLong(3)));
+        assert_eq!(p("<a> <b/>  </a>"), None);
     }
 }
