@@ -1,6 +1,7 @@
 //! Fuzzes what every request goes through before any business check: charset decoding, the
-//! screened XML reader, the envelope shape, and libxml2 validation of what the screen accepted,
-//! which must agree with the tree-based validity proofs (`xsd::fast`).
+//! screened XML reader (its one-pass plain reader held to quick-xml's tree), the envelope shape,
+//! and libxml2 validation of what the screen accepted, which must agree with the tree-based
+//! validity proofs (`xsd::fast`).
 #![no_main]
 
 use std::sync::OnceLock;
@@ -21,6 +22,11 @@ fuzz_target!(|data: &[u8]| {
     // UTF-8 (checked) and Latin-1 (always decodable), or whatever the XML declaration names.
     for charset in [None, Some("iso-8859-1")] {
         let Ok(bytes) = decode(bytes::Bytes::copy_from_slice(data), charset) else { continue };
+        // The one-pass plain reader builds exactly quick-xml's tree wherever it reads at all.
+        if let Some(plain) = tree::read_plain(&bytes, &limits) {
+            let general = tree::parse_general(&bytes, &limits);
+            assert_eq!(general.as_ref().ok(), Some(&plain), "plain reader disagrees");
+        }
         let Ok(root) = tree::parse(&bytes, &limits) else { continue };
         let env = Envelope::new(root);
         let _ = env.first_payload_name();

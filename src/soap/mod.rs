@@ -4,6 +4,7 @@ pub mod charset;
 mod declaration;
 pub mod envelope;
 pub mod fault;
+mod plain;
 pub mod tree;
 pub mod write;
 

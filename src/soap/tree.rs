@@ -144,8 +144,23 @@ impl XmlError {
     }
 }
 
-/// Reads `xml` (UTF-8) into its root element.
+/// Reads `xml` (UTF-8) into its root element: a plain document in one pass (`plain`), any other
+/// with quick-xml, which also names every error.
 pub fn parse(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
+    match super::plain::read(xml, limits) {
+        Some(root) => Ok(root),
+        None => parse_general(xml, limits),
+    }
+}
+
+/// The one-pass reader alone: `Some` only for a plain document within `limits`, which
+/// [`parse_general`] reads into the same tree (for tests and the fuzz target).
+pub fn read_plain(xml: &[u8], limits: &Limits) -> Option<Element> {
+    super::plain::read(xml, limits)
+}
+
+/// Reads any document with quick-xml, screening it for hostile constructs.
+pub fn parse_general(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
     let mut reader = NsReader::from_reader(xml);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
@@ -351,7 +366,7 @@ fn attributes_separated(tag: &[u8]) -> bool {
 }
 
 /// An ASCII XML name without a colon (a strict subset of NCName).
-fn plain_ncname(name: &[u8]) -> bool {
+pub(super) fn plain_ncname(name: &[u8]) -> bool {
     match name.split_first() {
         Some((first, rest)) => {
             (first.is_ascii_alphabetic() || *first == b'_')
@@ -364,7 +379,7 @@ fn plain_ncname(name: &[u8]) -> bool {
 }
 
 /// `prefix:local` or `local`, each a plain NCName.
-fn plain_qname(name: &[u8]) -> bool {
+pub(super) fn plain_qname(name: &[u8]) -> bool {
     match name.iter().position(|b| *b == b':') {
         Some(i) => plain_ncname(&name[..i]) && plain_ncname(&name[i + 1..]),
         None => plain_ncname(name),
@@ -482,7 +497,7 @@ fn push_text(stack: &mut [Element], root: &Option<Element>, content: &str) -> Re
 /// XML 1.0 `Char`: no C0 controls but tab, LF and CR; no U+FFFE/U+FFFF (surrogates cannot occur
 /// in a Rust string). libxml2 would refuse them later; refusing here keeps every unreadable
 /// document a router fault.
-fn check_chars(s: &str) -> Result<(), XmlError> {
+pub(super) fn check_chars(s: &str) -> Result<(), XmlError> {
     // Almost always: no control characters and no 0xEF lead byte (U+F000..U+FFFF) at all.
     if s.bytes()
         .all(|b| (b >= 0x20 && b != 0xEF) || b == b'\t' || b == b'\n' || b == b'\r')

@@ -844,3 +844,87 @@ fn the_service_data_proof_never_accepts_what_libxml2_refuses() {
         );
     }
 }
+
+/// Every `.xml` file under `dir`, recursively.
+fn xml_files(dir: &std::path::Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            xml_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "xml") {
+            out.push(support::read(&path));
+        }
+    }
+}
+
+/// Where each element of two trees was read, in document order.
+fn starts(e: &Element, out: &mut Vec<usize>) {
+    out.push(e.start);
+    for c in &e.children {
+        starts(c, out);
+    }
+}
+
+/// The one-pass reader of plain documents builds exactly the tree quick-xml builds, wherever it
+/// reads at all (it gives up on anything else): on every fixture, request, EC answer and service
+/// example, and every mutant of them, with the default limits and with tight ones.
+#[test]
+fn the_plain_reader_reads_what_the_general_reader_reads() {
+    let mut docs = vec![
+        support::Demand::default().xml(),
+        ec::ok_answer(),
+        ec::ko_answer(),
+    ];
+    xml_files(&support::repo().join("fixtures"), &mut docs);
+    let bundle =
+        sanp_gateway::xsd::Bundle::service_schemas(&support::repo().join("xsd/catalogo-servizi"))
+            .expect("service schemas");
+    for name in bundle.names() {
+        if let Ok(example) = sanp_gateway::xsd::example::example(&bundle, name) {
+            docs.push(example.xml);
+        }
+    }
+    let tight = Limits {
+        max_depth: 4,
+        max_elements: 12,
+        max_attributes: 2,
+        max_name_bytes: 20,
+        max_text_bytes: 40,
+    };
+    let (mut judged, mut plain) = (0usize, 0usize);
+    let plain_bases = docs
+        .iter()
+        .filter(|d| tree::read_plain(d.as_bytes(), &Limits::default()).is_some())
+        .count();
+    for base in &docs {
+        for doc in std::iter::once(base.clone()).chain(mutants(base)) {
+            for limits in [Limits::default(), tight] {
+                judged += 1;
+                let Some(fast) = tree::read_plain(doc.as_bytes(), &limits) else {
+                    continue;
+                };
+                plain += 1;
+                let general = tree::parse_general(doc.as_bytes(), &limits)
+                    .unwrap_or_else(|e| panic!("read plain, but quick-xml says {e}:\n{doc}"));
+                assert_eq!(fast, general, "{doc}");
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                starts(&fast, &mut a);
+                starts(&general, &mut b);
+                assert_eq!(a, b, "element offsets of:\n{doc}");
+            }
+        }
+    }
+    eprintln!(
+        "plain reader: {plain_bases}/{} base documents, {plain}/{judged} documents with mutants",
+        docs.len()
+    );
+    assert!(
+        docs.len() > 100 && plain_bases * 10 > docs.len() * 8,
+        "{plain_bases}/{}",
+        docs.len()
+    );
+    assert!(plain > 5_000 && plain * 5 < judged * 4, "{plain}/{judged}");
+}
