@@ -8,7 +8,7 @@
 //! `tests/it/fast_validation.rs` and the fuzz target hold the two readers to the same tree.
 
 use super::declaration::plain_declaration;
-use super::tree::{check_chars, is_blank, plain_ncname, plain_qname, Element, Limits};
+use super::tree::{check_chars, is_blank, plain_ncname, plain_qname, Element, Limits, NAME_BYTE};
 
 /// An element being read: its tree node, its name as written, the namespace bindings it opened,
 /// the bytes of text read in it, and a leading blank not yet copied (as in `parse_general`).
@@ -40,9 +40,9 @@ pub(super) fn read(xml: &[u8], limits: &Limits) -> Option<Element> {
         }
         i = end + 1;
     }
-    let mut stack: Vec<Open<'_>> = Vec::new();
+    let mut stack: Vec<Open<'_>> = Vec::with_capacity(8);
     // (prefix, namespace URI); the empty prefix is the default namespace.
-    let mut bindings: Vec<(&[u8], &str)> = Vec::new();
+    let mut bindings: Vec<(&[u8], &str)> = Vec::with_capacity(8);
     let mut root: Option<Element> = None;
     let mut elements = 0usize;
     loop {
@@ -262,7 +262,7 @@ fn find(b: &[u8], from: usize, c: u8) -> Option<usize> {
 fn scan_name(b: &[u8], mut i: usize) -> usize {
     while b
         .get(i)
-        .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':'))
+        .is_some_and(|c| NAME_BYTE[usize::from(*c)] || *c == b':')
     {
         i += 1;
     }

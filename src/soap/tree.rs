@@ -365,14 +365,24 @@ fn attributes_separated(tag: &[u8]) -> bool {
     true
 }
 
+/// Bytes allowed after the first in a plain name: ASCII letters, digits, `_`, `-`, `.`.
+pub(super) const NAME_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.';
+        c += 1;
+    }
+    t
+};
+
 /// An ASCII XML name without a colon (a strict subset of NCName).
 pub(super) fn plain_ncname(name: &[u8]) -> bool {
     match name.split_first() {
         Some((first, rest)) => {
             (first.is_ascii_alphabetic() || *first == b'_')
-                && rest
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+                && rest.iter().all(|b| NAME_BYTE[usize::from(*b)])
         }
         None => false,
     }
@@ -498,10 +508,28 @@ fn push_text(stack: &mut [Element], root: &Option<Element>, content: &str) -> Re
 /// in a Rust string). libxml2 would refuse them later; refusing here keeps every unreadable
 /// document a router fault.
 pub(super) fn check_chars(s: &str) -> Result<(), XmlError> {
-    // Almost always: no control characters and no 0xEF lead byte (U+F000..U+FFFF) at all.
-    if s.bytes()
-        .all(|b| (b >= 0x20 && b != 0xEF) || b == b'\t' || b == b'\n' || b == b'\r')
-    {
+    // Almost always: no control characters and no 0xEF lead byte (U+F000..U+FFFF) at all,
+    // eight bytes at a time (a byte below 0x20 or equal to 0xEF sets its word's flag).
+    let bytes = s.as_bytes();
+    let mut words = bytes.chunks_exact(8);
+    let mut flagged = false;
+    for w in &mut words {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        const LOW: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let below_space = x.wrapping_sub(LOW * 0x20) & !x & HIGH;
+        let ef = x ^ (LOW * 0xEF);
+        let is_ef = ef.wrapping_sub(LOW) & !ef & HIGH;
+        if below_space | is_ef != 0 {
+            flagged = true;
+            break;
+        }
+    }
+    let plain_byte = |b: &u8| (*b >= 0x20 && *b != 0xEF) || matches!(b, b'\t' | b'\n' | b'\r');
+    if !flagged && words.remainder().iter().all(plain_byte) {
+        return Ok(());
+    }
+    if bytes.iter().all(plain_byte) {
         return Ok(());
     }
     match s
@@ -640,6 +668,33 @@ mod tests {
             read("<a x='1' x='2'/>"),
             Err(XmlError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn finds_a_forbidden_character_anywhere_in_a_word() {
+        for at in 0..20 {
+            let with = |c: &str| format!("{}{c}{}", "a".repeat(at), "b".repeat(19 - at));
+            assert_eq!(
+                check_chars(&with("\u{1}")),
+                Err(XmlError::InvalidChar(1)),
+                "{at}"
+            );
+            assert_eq!(
+                check_chars(&with("\u{1f}")),
+                Err(XmlError::InvalidChar(0x1f)),
+                "{at}"
+            );
+            assert_eq!(
+                check_chars(&with("\u{FFFF}")),
+                Err(XmlError::InvalidChar(0xFFFF)),
+                "{at}"
+            );
+            for fine in [
+                "\t", "\n", "\r", " ", "\u{F000}", "\u{FFFD}", "\u{7f}", "\u{e8}",
+            ] {
+                assert_eq!(check_chars(&with(fine)), Ok(()), "{at} {fine:?}");
+            }
+        }
     }
 
     #[test]

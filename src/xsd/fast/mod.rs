@@ -364,6 +364,18 @@ fn int(t: &str) -> bool {
     (1..=9).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// The base64 alphabet, as a table (the check runs over every byte of the service data).
+const BASE64_ALPHABET: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+        c += 1;
+    }
+    t
+};
+
 /// `xs:base64Binary` in its canonical form: groups of four alphabet characters, no blanks, padding
 /// only at the end and only after a character whose unused bits are zero. Empty is left to the
 /// caller's own rule (and to libxml2).
@@ -372,7 +384,7 @@ fn base64(t: &str) -> bool {
     if b.is_empty() || b.len() % 4 != 0 {
         return false;
     }
-    let alphabet = |c: u8| c.is_ascii_alphanumeric() || c == b'+' || c == b'/';
+    let alphabet = |c: u8| BASE64_ALPHABET[usize::from(c)];
     let pad = b.iter().rev().take_while(|c| **c == b'=').count();
     let (data, _) = b.split_at(b.len() - pad);
     if pad > 2 || !data.iter().all(|c| alphabet(*c)) {
