@@ -1,7 +1,8 @@
 //! Reads an XML document into a small element tree, screening it for hostile constructs first.
 //!
-//! This is the only place request and answer bytes are parsed by our own code; libxml2 parses
-//! them again for validation, but only after this screen has accepted them.
+//! With `plain.rs` (the one-pass reader of plain documents, tried first) this is the only place
+//! request and answer bytes are parsed by our own code; libxml2 parses them again for
+//! validation, but only after this screen has accepted them.
 
 use std::borrow::Cow;
 
