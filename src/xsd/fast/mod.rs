@@ -74,7 +74,15 @@ pub fn demand_request_verdict(root: &Element, xml: &[u8]) -> Verdict {
 struct Broken<'a> {
     element: &'a Element,
     length: usize,
-    content: Content,
+    facet: Facet,
+}
+
+/// The length facet a value breaks, with the facet's value.
+#[derive(Clone, Copy)]
+enum Facet {
+    Length(usize),
+    MinLength(usize),
+    MaxLength(usize),
 }
 
 impl Broken<'_> {
@@ -82,21 +90,19 @@ impl Broken<'_> {
     fn issue(&self, root: &Element, payload: &Element, xml: &[u8]) -> Issue {
         let name = &self.element.local;
         let n = self.length;
-        let (code, facet) = match self.content {
-            Content::Length(len) => (
+        let (code, facet) = match self.facet {
+            Facet::Length(len) => (
                 1830,
                 format!("[facet 'length'] The value has a length of '{n}'; this differs from the allowed length of '{len}'."),
             ),
-            Content::Text(min, _) if n < min => (
+            Facet::MinLength(min) => (
                 1831,
                 format!("[facet 'minLength'] The value has a length of '{n}'; this underruns the allowed minimum length of '{min}'."),
             ),
-            Content::Text(_, max) => (
+            Facet::MaxLength(max) => (
                 1832,
                 format!("[facet 'maxLength'] The value has a length of '{n}'; this exceeds the allowed maximum length of '{max}'."),
             ),
-            // Only length facets are ever recorded (see `leaf_length`).
-            Leaf(_) | Complex(_) => (0, String::new()),
         };
         let start = self.element.start.min(xml.len());
         let line = 1 + xml[..start].iter().filter(|b| **b == b'\n').count();
@@ -203,12 +209,12 @@ fn sequence_tolerating<'a>(
                     return false;
                 }
                 if !matches_content(c, *content) {
-                    match (broken.as_deref_mut(), leaf_length(c, *content)) {
-                        (Some(slot @ None), Some(length)) => {
+                    match (broken.as_deref_mut(), length_fault(c, *content)) {
+                        (Some(slot @ None), Some((length, facet))) => {
                             *slot = Some(Broken {
                                 element: c,
                                 length,
-                                content: *content,
+                                facet,
                             })
                         }
                         _ => return false,
@@ -223,14 +229,19 @@ fn sequence_tolerating<'a>(
     children.next().is_none()
 }
 
-/// The length of a leaf whose content is a length-restricted string.
-fn leaf_length(e: &Element, content: Content) -> Option<usize> {
-    match content {
-        Content::Text(..) | Content::Length(_) if e.children.is_empty() => {
-            Some(e.text.chars().count())
-        }
-        _ => None,
+/// The length of a leaf of a length-restricted string, and the facet it breaks, if any.
+fn length_fault(e: &Element, content: Content) -> Option<(usize, Facet)> {
+    if !e.children.is_empty() {
+        return None;
     }
+    let n = e.text.chars().count();
+    let facet = match content {
+        Content::Length(len) if n != len => Facet::Length(len),
+        Content::Text(min, _) if n < min => Facet::MinLength(min),
+        Content::Text(_, max) if n > max => Facet::MaxLength(max),
+        _ => return None,
+    };
+    Some((n, facet))
 }
 
 fn matches_content(e: &Element, content: Content) -> bool {

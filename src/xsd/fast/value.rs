@@ -270,23 +270,7 @@ mod tests {
     use super::*;
 
     fn simple(builtin: &'static str, base: Base, edit: impl FnOnce(&mut SimpleType)) -> ValueCheck {
-        let mut t = SimpleType {
-            name: None,
-            base,
-            builtin,
-            enumeration: Vec::new(),
-            patterns: Vec::new(),
-            length: None,
-            min_length: None,
-            max_length: None,
-            total_digits: None,
-            fraction_digits: None,
-            min_inclusive: None,
-            max_inclusive: None,
-            min_exclusive: None,
-            max_exclusive: None,
-            fixed: None,
-        };
+        let mut t = SimpleType::builtin(base, builtin);
         edit(&mut t);
         ValueCheck::compile(&t).expect("compiles")
     }
@@ -340,23 +324,7 @@ mod tests {
     }
 
     fn simple_type() -> SimpleType {
-        SimpleType {
-            name: None,
-            base: Base::String,
-            builtin: "string",
-            enumeration: Vec::new(),
-            patterns: Vec::new(),
-            length: None,
-            min_length: None,
-            max_length: None,
-            total_digits: None,
-            fraction_digits: None,
-            min_inclusive: None,
-            max_inclusive: None,
-            min_exclusive: None,
-            max_exclusive: None,
-            fixed: None,
-        }
+        SimpleType::builtin(Base::String, "string")
     }
 
     #[test]

@@ -103,7 +103,8 @@ pub struct SimpleType {
 }
 
 impl SimpleType {
-    fn builtin(base: Base, builtin: &'static str) -> Self {
+    /// A built-in type with no facet of its own.
+    pub(crate) fn builtin(base: Base, builtin: &'static str) -> Self {
         Self {
             name: None,
             base,
