@@ -8,7 +8,9 @@
 //! `tests/it/fast_validation.rs` and the fuzz target hold the two readers to the same tree.
 
 use super::declaration::plain_declaration;
-use super::tree::{check_chars, is_blank, plain_ncname, plain_qname, Element, Limits, NAME_BYTE};
+use super::tree::{
+    check_chars, is_blank, keep_text, plain_ncname, plain_qname, Element, Limits, NAME_BYTE,
+};
 
 /// An element being read: its tree node, its name as written, the namespace bindings it opened,
 /// the bytes of text read in it, and a leading blank not yet copied (as in `parse_general`).
@@ -118,17 +120,7 @@ fn read_text<'a>(run: &'a str, open: Option<&mut Open<'a>>, limits: &Limits) -> 
     if open.size > limits.max_text_bytes {
         return false;
     }
-    let element = &mut open.element;
-    if is_blank(run) && element.text.is_empty() && open.lead.is_none() {
-        if element.children.is_empty() {
-            open.lead = Some(run);
-        }
-    } else {
-        if let Some(blank) = open.lead.take() {
-            element.text.push_str(blank);
-        }
-        element.text.push_str(run);
-    }
+    keep_text(&mut open.element, &mut open.lead, run);
     true
 }
 

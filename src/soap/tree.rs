@@ -240,17 +240,9 @@ pub fn parse_general(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
                 };
                 check_chars(&content)?;
                 count_text(&mut sizes, content.len(), limits)?;
-                match (&content, stack.last()) {
-                    // Blanks between elements are not kept (element-only content ignores them); a
-                    // leading blank waits to learn whether children follow, without a copy.
-                    (Cow::Borrowed(blank), Some(open))
-                        if is_blank(blank) && open.text.is_empty() && lead.is_none() =>
-                    {
-                        if open.children.is_empty() {
-                            lead = Some(blank);
-                        }
-                    }
-                    _ => {
+                match (content, stack.last_mut()) {
+                    (Cow::Borrowed(run), Some(open)) => keep_text(open, &mut lead, run),
+                    (content, _) => {
                         flush_lead(&mut stack, &mut lead);
                         push_text(&mut stack, &root, &content)?;
                     }
@@ -313,6 +305,22 @@ pub fn parse_general(xml: &[u8], limits: &Limits) -> Result<Element, XmlError> {
     let mut root = root.ok_or(XmlError::Empty)?;
     root.plain &= plain_prolog;
     Ok(root)
+}
+
+/// Keeps a run of the input's text in the open element, as both readers do: blanks between
+/// elements are not kept (element-only content ignores them); a leading blank waits in `lead` to
+/// learn whether children follow, without a copy, and becomes the text of a leaf of blanks.
+pub(super) fn keep_text<'a>(open: &mut Element, lead: &mut Option<&'a str>, run: &'a str) {
+    if is_blank(run) && open.text.is_empty() && lead.is_none() {
+        if open.children.is_empty() {
+            *lead = Some(run);
+        }
+    } else {
+        if let Some(blank) = lead.take() {
+            open.text.push_str(blank);
+        }
+        open.text.push_str(run);
+    }
 }
 
 /// Copies a pending leading blank into the open element, before more of its text.
